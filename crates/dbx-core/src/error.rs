@@ -233,13 +233,20 @@ fn reason(status: StatusCode) -> String {
         .to_string()
 }
 
-fn parse_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> (String, String, Vec<Value>) {
+fn parse_body(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (String, String, Vec<Value>) {
     if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
         // SCIM error schema: {"schemas":[...Error], "detail": "...", "status": "409", "scimType": ...}
         let is_scim = map
             .get("schemas")
             .and_then(Value::as_array)
-            .is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|s| s.ends_with(":Error"))));
+            .is_some_and(|s| {
+                s.iter()
+                    .any(|v| v.as_str().is_some_and(|s| s.ends_with(":Error")))
+            });
         if is_scim || (map.contains_key("detail") && map.contains_key("status")) {
             let scim_status = match map.get("status") {
                 Some(Value::String(s)) => s.clone(),
@@ -267,9 +274,7 @@ fn parse_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> (String, 
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| map.get("error").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| {
-                header_str(headers, "x-databricks-reason-phrase")
-            })
+            .or_else(|| header_str(headers, "x-databricks-reason-phrase"))
             .unwrap_or_else(|| reason(status));
         let details = map
             .get("details")
@@ -285,7 +290,8 @@ fn parse_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> (String, 
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
-        let message = header_str(headers, "x-databricks-reason-phrase").unwrap_or_else(|| reason(status));
+        let message =
+            header_str(headers, "x-databricks-reason-phrase").unwrap_or_else(|| reason(status));
         return (status_name(status), message, Vec::new());
     }
     if let Some(msg) = html_message(text) {
@@ -305,7 +311,11 @@ fn html_message(text: &str) -> Option<String> {
     if !(lower.starts_with("<!doctype") || lower.starts_with("<html") || lower.contains("<body")) {
         return None;
     }
-    for (open, close) in [("<pre>", "</pre>"), ("<title>", "</title>"), ("<h2>", "</h2>")] {
+    for (open, close) in [
+        ("<pre>", "</pre>"),
+        ("<title>", "</title>"),
+        ("<h2>", "</h2>"),
+    ] {
         if let Some(start) = lower.find(open) {
             let from = start + open.len();
             if let Some(len) = lower[from..].find(close) {
@@ -372,8 +382,12 @@ impl Error {
 
     /// The resource already exists (`RESOURCE_ALREADY_EXISTS`, `ALREADY_EXISTS`, SCIM 409).
     pub fn is_already_exists(&self) -> bool {
-        self.code_is(|c| matches!(c, ErrorCode::ResourceAlreadyExists | ErrorCode::AlreadyExists))
-            || self.error_code() == Some("SCIM_409")
+        self.code_is(|c| {
+            matches!(
+                c,
+                ErrorCode::ResourceAlreadyExists | ErrorCode::AlreadyExists
+            )
+        }) || self.error_code() == Some("SCIM_409")
     }
 
     /// An argument was rejected (`INVALID_PARAMETER_VALUE`, `MALFORMED_REQUEST`, `BAD_REQUEST`).
@@ -381,15 +395,21 @@ impl Error {
         self.code_is(|c| {
             matches!(
                 c,
-                ErrorCode::InvalidParameterValue | ErrorCode::MalformedRequest | ErrorCode::BadRequest
+                ErrorCode::InvalidParameterValue
+                    | ErrorCode::MalformedRequest
+                    | ErrorCode::BadRequest
             )
         })
     }
 
     /// The caller is authenticated but not allowed (403).
     pub fn is_permission_denied(&self) -> bool {
-        self.code_is(|c| matches!(c, ErrorCode::PermissionDenied | ErrorCode::CustomerUnauthorized))
-            && !self.is_invalid_token()
+        self.code_is(|c| {
+            matches!(
+                c,
+                ErrorCode::PermissionDenied | ErrorCode::CustomerUnauthorized
+            )
+        }) && !self.is_invalid_token()
     }
 
     /// The credential was missing or of an unsupported type (401).
@@ -407,7 +427,12 @@ impl Error {
     /// The call was throttled (429, `REQUEST_LIMIT_EXCEEDED`, `RESOURCE_EXHAUSTED`).
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
-            || self.code_is(|c| matches!(c, ErrorCode::RequestLimitExceeded | ErrorCode::ResourceExhausted))
+            || self.code_is(|c| {
+                matches!(
+                    c,
+                    ErrorCode::RequestLimitExceeded | ErrorCode::ResourceExhausted
+                )
+            })
     }
 
     /// Retrying the same call later may succeed regardless of the method: throttling (429) and
@@ -422,7 +447,10 @@ impl Error {
         }
         e.status == StatusCode::TOO_MANY_REQUESTS
             || e.status == StatusCode::SERVICE_UNAVAILABLE
-            || matches!(e.code, ErrorCode::RequestLimitExceeded | ErrorCode::TemporarilyUnavailable)
+            || matches!(
+                e.code,
+                ErrorCode::RequestLimitExceeded | ErrorCode::TemporarilyUnavailable
+            )
     }
 
     /// A timeout, either the client's own or a 504 / `DEADLINE_EXCEEDED` answer.
@@ -476,7 +504,10 @@ mod tests {
         let err = Error::from(e);
         assert!(err.is_unauthenticated());
 
-        let e = parse(403, r#"{"error_code":403,"message":"Invalid access token."}"#);
+        let e = parse(
+            403,
+            r#"{"error_code":403,"message":"Invalid access token."}"#,
+        );
         assert_eq!(e.code, ErrorCode::PermissionDenied);
         let err = Error::from(e);
         assert!(err.is_invalid_token());
@@ -490,7 +521,10 @@ mod tests {
             r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"Group with name admins already exists.","status":"409","scimType":"uniqueness"}"#,
         );
         assert_eq!(e.error_code, "SCIM_409");
-        assert_eq!(e.message, "uniqueness Group with name admins already exists.");
+        assert_eq!(
+            e.message,
+            "uniqueness Group with name admins already exists."
+        );
         assert_eq!(e.code, ErrorCode::ResourceConflict);
         assert!(Error::from(e).is_already_exists());
         let e = parse(
@@ -529,7 +563,10 @@ mod tests {
 
     #[test]
     fn unknown_code_falls_back_to_status() {
-        let e = parse(429, r#"{"error_code":"BRAND_NEW_CODE","message":"slow down"}"#);
+        let e = parse(
+            429,
+            r#"{"error_code":"BRAND_NEW_CODE","message":"slow down"}"#,
+        );
         assert_eq!(e.error_code, "BRAND_NEW_CODE");
         assert_eq!(e.code, ErrorCode::RequestLimitExceeded);
         let err = Error::from(e);
@@ -539,15 +576,24 @@ mod tests {
 
     #[test]
     fn not_found_overrides() {
-        let e = parse(400, r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster 0124-165313-5fpp2uv9 does not exist"}"#);
+        let e = parse(
+            400,
+            r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster 0124-165313-5fpp2uv9 does not exist"}"#,
+        );
         assert!(Error::from(e).is_not_found());
-        let e = parse(404, r#"{"error_code":"ENDPOINT_NOT_FOUND","message":"No API found for 'GET /x'"}"#);
+        let e = parse(
+            404,
+            r#"{"error_code":"ENDPOINT_NOT_FOUND","message":"No API found for 'GET /x'"}"#,
+        );
         assert!(!Error::from(e).is_not_found());
     }
 
     #[test]
     fn partial_delete_is_not_blindly_retryable() {
-        let e = parse(503, r#"{"error_code":"PARTIAL_DELETE","message":"deleted 100 files"}"#);
+        let e = parse(
+            503,
+            r#"{"error_code":"PARTIAL_DELETE","message":"deleted 100 files"}"#,
+        );
         assert!(!Error::from(e).is_retryable());
     }
 }

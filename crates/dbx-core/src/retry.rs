@@ -73,7 +73,11 @@ impl RetryPolicy {
 
 /// Parse `Retry-After` as delta-seconds or an HTTP date. Unparseable values are ignored.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
@@ -104,8 +108,14 @@ mod tests {
             httpdate::fmt_http_date(future).parse().expect("hv"),
         );
         let d = parse_retry_after(&h).expect("date parsed");
-        assert!(d > Duration::from_secs(27) && d <= Duration::from_secs(30), "{d:?}");
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("hv"));
+        assert!(
+            d > Duration::from_secs(27) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("hv"),
+        );
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", "soon".parse().expect("hv"));
         assert_eq!(parse_retry_after(&h), None);
@@ -121,7 +131,10 @@ mod tests {
         };
         let waits: Vec<_> = (1..=5).map(|a| p.backoff(a, None).as_millis()).collect();
         assert_eq!(waits, vec![100, 200, 400, 700, 700]);
-        assert_eq!(p.backoff(3, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(
+            p.backoff(3, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
         let j = RetryPolicy { jitter: true, ..p };
         for a in 1..6 {
             let w = j.backoff(a, None);
