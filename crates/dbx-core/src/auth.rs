@@ -88,6 +88,11 @@ impl Auth {
         }
     }
 
+    /// Whether a rejected credential can be replaced by fetching a new one.
+    pub(crate) fn is_refreshable(&self) -> bool {
+        matches!(self, Auth::OAuth(_))
+    }
+
     /// Forget a cached OAuth token (after the server rejected it).
     pub(crate) async fn invalidate(&self) {
         if let Auth::OAuth(o) = self {

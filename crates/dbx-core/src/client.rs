@@ -86,16 +86,29 @@ impl Client {
     /// Send a request; an error status becomes [`Error::Api`]. Returns the raw response (for
     /// downloads and other non-JSON answers).
     pub async fn execute(&self, request: Request) -> Result<HttpResponse> {
-        let auth = self.inner.auth.header(&self.inner).await?;
-        let resp = self.inner.dispatch(request, Some(auth)).await?;
-        if resp.status().is_success() {
-            return Ok(resp);
+        let mut refreshed = false;
+        loop {
+            let auth = self.inner.auth.header(&self.inner).await?;
+            let resp = self.inner.dispatch(request.clone(), Some(auth)).await?;
+            if resp.status().is_success() {
+                return Ok(resp);
+            }
+            let err: Error =
+                ApiError::from_response(resp.status(), resp.headers(), resp.body()).into();
+            // An OAuth token the server no longer accepts (revoked, or expired by the server's
+            // clock before ours) is dropped and fetched again, and the call is repeated once:
+            // the server refused it before doing anything, so this is safe for any method.
+            if !refreshed
+                && self.inner.auth.is_refreshable()
+                && (err.is_invalid_token() || err.is_unauthenticated())
+            {
+                self.inner.auth.invalidate().await;
+                refreshed = true;
+                tracing::debug!("access token rejected; refreshing it and retrying once");
+                continue;
+            }
+            return Err(err);
         }
-        if resp.status() == StatusCode::FORBIDDEN || resp.status() == StatusCode::UNAUTHORIZED {
-            // A cached OAuth token the server no longer accepts must not be reused.
-            self.inner.auth.invalidate().await;
-        }
-        Err(ApiError::from_response(resp.status(), resp.headers(), resp.body()).into())
     }
 
     /// Send a request and decode the JSON answer (an empty body decodes as `{}`).

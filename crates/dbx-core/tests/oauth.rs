@@ -121,3 +121,73 @@ async fn a_rejected_client_is_an_oauth_error_without_the_secret() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_token_rejected_by_the_server_is_refreshed_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oidc/v1/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "old", "token_type": "Bearer", "expires_in": 3600}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oidc/v1/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "new", "token_type": "Bearer", "expires_in": 3600}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/token/create"))
+        .and(header("authorization", "Bearer old"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("X-Databricks-Reason-Phrase", "Invalid access token.")
+                .set_body_json(json!({"error_code": 403, "message": "Invalid access token."})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/token/create"))
+        .and(header("authorization", "Bearer new"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": 1})))
+        .mount(&server)
+        .await;
+    let client = oauth_client(&server.uri(), "s");
+    let v: Value = client
+        .call(Request::post("/api/2.0/token/create"))
+        .await
+        .expect("refreshed");
+    assert_eq!(v, json!({"ok": 1}));
+    assert_eq!(token_requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_pat_rejected_by_the_server_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error_code": 403, "message": "Invalid access token."})),
+        )
+        .mount(&server)
+        .await;
+    let config = Config::builder()
+        .host(server.uri())
+        .token("dapi-bad")
+        .build()
+        .expect("config");
+    let client = Client::new(config).expect("client");
+    let err = client
+        .call::<Value>(Request::get("/api/2.0/token/list"))
+        .await
+        .expect_err("403");
+    assert!(err.is_invalid_token());
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        1
+    );
+}
