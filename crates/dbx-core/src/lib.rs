@@ -24,7 +24,6 @@
 
 mod auth;
 pub mod client;
-#[path = "config_stub.rs"]
 pub mod config;
 pub mod error;
 mod macros;
