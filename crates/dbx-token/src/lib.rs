@@ -349,3 +349,8 @@ mod tests {
         assert!(matches!(err, dbx_core::Error::InvalidRequest(_)));
     }
 }
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
