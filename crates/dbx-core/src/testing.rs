@@ -11,8 +11,9 @@ use parking_lot::Mutex;
 
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
 
-/// A request as a test transport saw it. The `Authorization` header is never kept.
-#[derive(Debug, Clone, PartialEq)]
+/// A request as a test transport saw it. The `Authorization` header is never kept, and `Debug`
+/// prints the body's size, not its bytes (bodies can carry secret values).
+#[derive(Clone, PartialEq)]
 pub struct RecordedRequest {
     /// HTTP method.
     pub method: Method,
@@ -26,6 +27,18 @@ pub struct RecordedRequest {
     pub authorized: bool,
     /// The body.
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("authorized", &self.authorized)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
 }
 
 impl RecordedRequest {
@@ -64,10 +77,19 @@ enum Scripted {
 ///     .respond_json(200, serde_json::json!({}));
 /// # }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReplayTransport {
     script: Arc<Mutex<VecDeque<Scripted>>>,
     seen: Arc<Mutex<Vec<RecordedRequest>>>,
+}
+
+impl std::fmt::Debug for ReplayTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayTransport")
+            .field("remaining", &self.script.lock().len())
+            .field("received", &self.seen.lock().len())
+            .finish()
+    }
 }
 
 impl ReplayTransport {
@@ -132,8 +154,8 @@ impl Transport for ReplayTransport {
     }
 }
 
-/// One request and the answer it got.
-#[derive(Debug, Clone)]
+/// One request and the answer it got. `Debug` prints sizes, not bodies.
+#[derive(Clone)]
 pub struct Exchange {
     /// The request (without credentials).
     pub request: RecordedRequest,
@@ -141,11 +163,33 @@ pub struct Exchange {
     pub response: Result<(StatusCode, Bytes), TransportError>,
 }
 
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let response = match &self.response {
+            Ok((status, body)) => format!("{status} <{} bytes>", body.len()),
+            Err(e) => format!("error: {e}"),
+        };
+        f.debug_struct("Exchange")
+            .field("request", &self.request)
+            .field("response", &response)
+            .finish()
+    }
+}
+
 /// Wraps a transport and records every exchange through it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CaptureTransport<T> {
     inner: T,
     log: Arc<Mutex<Vec<Exchange>>>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for CaptureTransport<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureTransport")
+            .field("inner", &self.inner)
+            .field("exchanges", &self.log.lock().len())
+            .finish()
+    }
 }
 
 impl<T: Transport> CaptureTransport<T> {

@@ -1,0 +1,223 @@
+//! Authentication: bearer tokens on `/api` (catalogue §1.1) and the OAuth M2M endpoints under
+//! `/oidc` (catalogue §1.2).
+
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use base64::Engine;
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::json;
+
+use crate::emulator::Emulator;
+use crate::error::ApiError;
+use crate::router::{ok_json, read_body, Outcome};
+use crate::state::Principal;
+
+/// Lifetime of an OAuth access token (catalogue §1.2: one hour).
+const OAUTH_TOKEN_SECS: i64 = 3600;
+/// The scope granted when the client asks for none.
+const DEFAULT_SCOPE: &str = "all-apis";
+
+/// The principal behind `Authorization: Bearer <token>`.
+///
+/// No header, an unreadable one, another scheme or an empty token → 401 with the integer
+/// `error_code`; a token that is unknown, revoked or expired (on the emulator clock) → 403
+/// "Invalid access token.". The scheme name is matched case-insensitively (our inference).
+pub(crate) fn authenticate(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Result<Principal, ApiError> {
+    let token = credential(headers, "bearer")
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::unauthenticated(request_id))?;
+    let now = emu.inner.clock.now_ms();
+    emu.inner
+        .state
+        .lock()
+        .authenticate(token, now)
+        .cloned()
+        .ok_or_else(ApiError::invalid_token)
+}
+
+/// The credential of the `Authorization` header if its scheme is `scheme` (case-insensitive).
+fn credential<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
+        .map(|(_, credential)| credential.trim())
+}
+
+/// `/oidc/...`: the token endpoint and the discovery document.
+pub(crate) async fn oidc(emu: &Emulator, req: Request) -> Outcome {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    match (&method, path.trim_end_matches('/')) {
+        (&Method::GET, "/oidc/.well-known/oauth-authorization-server") => Ok((
+            ok_json(&discovery(&base_url(req.uri(), req.headers()))),
+            None,
+        )),
+        (&Method::POST, "/oidc/v1/token") => {
+            let (parts, body) = req.into_parts();
+            let body = read_body(body, &parts.headers, emu.inner.config.max_body_bytes)
+                .await
+                .map_err(|e| (e, None))?;
+            let base = base_url(&parts.uri, &parts.headers);
+            let (value, caller) =
+                issue_token(emu, &parts.headers, &body, &base).map_err(|e| (e, None))?;
+            let mut resp = ok_json(&value).into_response();
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok((resp, Some(caller)))
+        }
+        _ => Err((ApiError::endpoint_not_found(method.as_str(), &path), None)),
+    }
+}
+
+/// `http://<host>` of a request: the Host header, else the URI authority (in-process requests).
+fn base_url(uri: &http::Uri, headers: &HeaderMap) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{scheme}://{host}")
+}
+
+/// The OAuth authorization server metadata (RFC 8414) for the workspace at `base`.
+fn discovery(base: &str) -> serde_json::Value {
+    json!({
+        "issuer": format!("{base}/oidc"),
+        "authorization_endpoint": format!("{base}/oidc/v1/authorize"),
+        "token_endpoint": format!("{base}/oidc/v1/token"),
+        "jwks_uri": format!("{base}/oidc/jwks.json"),
+        "response_types_supported": ["code", "id_token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        "scopes_supported": ["all-apis", "offline_access", "openid", "profile", "email"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    })
+}
+
+/// The client id and secret: HTTP Basic first, else the `client_id`/`client_secret` form fields.
+fn client_credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<(String, String)> {
+    let basic = credential(headers, "basic")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        });
+    basic.or_else(|| {
+        Some((
+            field(form, "client_id")?.to_owned(),
+            field(form, "client_secret")?.to_owned(),
+        ))
+    })
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `POST /oidc/v1/token` (client credentials grant): returns the JSON answer and the service
+/// principal's application id.
+///
+/// The grant type is checked before the client (our inference for the order).
+fn issue_token(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    body: &[u8],
+    base: &str,
+) -> Result<(serde_json::Value, String), ApiError> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
+        ApiError::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Malformed form body",
+        )
+    })?;
+    match field(&form, "grant_type") {
+        None => {
+            return Err(ApiError::oauth(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            ))
+        }
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(ApiError::oauth(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("Unsupported grant_type: {other}"),
+            ))
+        }
+    }
+    let bad_client = || {
+        ApiError::oauth(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        )
+    };
+    let (client_id, secret) = client_credentials(headers, &form).ok_or_else(bad_client)?;
+    let scope = field(&form, "scope")
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(DEFAULT_SCOPE)
+        .to_owned();
+    let now = emu.inner.clock.now_ms();
+    let mut state = emu.inner.state.lock();
+    let sp = state
+        .check_client_secret(&client_id, &secret)
+        .cloned()
+        .ok_or_else(bad_client)?;
+    let app_id = sp
+        .application_id
+        .clone()
+        .unwrap_or_else(|| sp.user_name.clone());
+    let token = jwt_like(base, &app_id, &scope, now);
+    state
+        .tokens
+        .insert_oauth(&token, &sp.id, now, OAUTH_TOKEN_SECS * 1000);
+    let answer = json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": OAUTH_TOKEN_SECS,
+        "scope": scope,
+    });
+    Ok((answer, app_id))
+}
+
+/// An opaque access token shaped like a JWT (header.claims.signature, base64url). The signature
+/// is random bytes: clients must treat the token as opaque.
+fn jwt_like(base: &str, subject: &str, scope: &str, now_ms: i64) -> String {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let header = json!({"alg": "RS256", "kid": "dbx-mock-server", "typ": "at+jwt"});
+    let iat = now_ms.div_euclid(1000);
+    let claims = json!({
+        "iss": format!("{base}/oidc"),
+        "aud": subject,
+        "sub": subject,
+        "client_id": subject,
+        "scope": scope,
+        "iat": iat,
+        "exp": iat.saturating_add(OAUTH_TOKEN_SECS),
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes()),
+        b64(&rand::random::<[u8; 32]>()),
+    )
+}

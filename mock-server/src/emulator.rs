@@ -1,0 +1,349 @@
+//! [`Emulator`]: the whole emulated workspace, and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::faults::{Fault, FaultStatus, Faults};
+use crate::journal::{Journal, JournalEntry};
+use crate::router::RouteTable;
+use crate::state::{GroupInfo, Limits, Principal, ServicePrincipal, State, ADMINS_GROUP};
+use crate::transport::InProcessTransport;
+
+/// The admin token every fresh emulator accepts (unless the builder sets another).
+pub const DEFAULT_ADMIN_TOKEN: &str = "dapi1234567890abcdef1234567890abcdef";
+/// The user that owns the admin token; a member of `admins`.
+pub const DEFAULT_ADMIN_USER_NAME: &str = "admin@example.com";
+/// Default request body limit: 64 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Default number of live personal access tokens one principal may hold (catalogue §1.1).
+pub const DEFAULT_TOKEN_QUOTA: usize = 600;
+/// The host of [`Emulator::base_url`]; requests through [`InProcessTransport`] may use any host.
+pub const IN_PROCESS_BASE_URL: &str = "http://dbx-emulator.invalid";
+
+/// Settings fixed at build time.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub admin_token: String,
+    pub admin_user_name: String,
+    pub max_body_bytes: usize,
+    pub limits: Limits,
+}
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub state: Mutex<State>,
+    pub clock: Clock,
+    pub faults: Faults,
+    pub journal: Journal,
+    pub routes: RouteTable,
+}
+
+/// A stateful, in-memory Databricks workspace. Cheap to clone: clones share the same state.
+///
+/// Serve it over HTTP with [`crate::MockServer`], or call it in-process through
+/// [`Emulator::transport`]; both go through the same router.
+#[derive(Clone)]
+pub struct Emulator {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("admin_user_name", &self.inner.config.admin_user_name)
+            .field("max_body_bytes", &self.inner.config.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Emulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A personal access token created through [`Emulator::create_token`].
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedToken {
+    /// The secret value to send as `Authorization: Bearer <token_value>`.
+    pub token_value: String,
+    /// The public id (SHA-256 hex of the value).
+    pub token_id: String,
+}
+
+impl fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("token_value", &"<redacted>")
+            .field("token_id", &self.token_id)
+            .finish()
+    }
+}
+
+/// Builds an [`Emulator`] with non-default settings.
+#[derive(Clone)]
+pub struct EmulatorBuilder {
+    config: Config,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("admin_user_name", &self.config.admin_user_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The admin token (default [`DEFAULT_ADMIN_TOKEN`]).
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.config.admin_token = token.into();
+        self
+    }
+
+    /// The admin user's name (default [`DEFAULT_ADMIN_USER_NAME`]).
+    pub fn admin_user_name(mut self, user_name: impl Into<String>) -> Self {
+        self.config.admin_user_name = user_name.into();
+        self
+    }
+
+    /// Largest accepted request body (default [`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.config.max_body_bytes = limit;
+        self
+    }
+
+    /// Most live personal access tokens per principal (default [`DEFAULT_TOKEN_QUOTA`]).
+    pub fn token_quota(mut self, quota: usize) -> Self {
+        self.config.limits.quota = quota;
+        self
+    }
+
+    /// The workspace's `maxTokenLifetimeDays` (default `None`: unlimited). `Some(0)` also means
+    /// unlimited, as in Databricks.
+    pub fn max_token_lifetime_days(mut self, days: Option<u64>) -> Self {
+        self.config.limits.max_lifetime_days = days.filter(|d| *d > 0);
+        self
+    }
+
+    /// Most secret scopes in the workspace (default 100, the legacy documented limit);
+    /// creating one more answers `RESOURCE_LIMIT_EXCEEDED`.
+    pub fn secret_scope_limit(mut self, limit: usize) -> Self {
+        self.config.limits.secret_scopes = limit;
+        self
+    }
+
+    /// The emulator.
+    pub fn build(self) -> Emulator {
+        let clock = Clock::new();
+        let state = State::new(
+            &self.config.admin_user_name,
+            &self.config.admin_token,
+            clock.now_ms(),
+        );
+        Emulator {
+            inner: Arc::new(Inner {
+                config: self.config,
+                state: Mutex::new(state),
+                clock,
+                faults: Faults::default(),
+                journal: Journal::default(),
+                routes: RouteTable::new(crate::api::all_routes()),
+            }),
+        }
+    }
+}
+
+impl Emulator {
+    /// An emulator with default settings: admin token [`DEFAULT_ADMIN_TOKEN`] owned by
+    /// [`DEFAULT_ADMIN_USER_NAME`], 64 MiB body limit, 600 tokens per principal.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            config: Config {
+                admin_token: DEFAULT_ADMIN_TOKEN.to_owned(),
+                admin_user_name: DEFAULT_ADMIN_USER_NAME.to_owned(),
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                limits: Limits {
+                    quota: DEFAULT_TOKEN_QUOTA,
+                    max_lifetime_days: None,
+                    secret_scopes: crate::api::secrets::DEFAULT_SCOPE_LIMIT,
+                },
+            },
+        }
+    }
+
+    /// An in-process [`dbx_core::Transport`] that calls this emulator's router without a socket.
+    pub fn transport(&self) -> InProcessTransport {
+        InProcessTransport::new(self.router())
+    }
+
+    /// The base URL to use with [`Emulator::transport`]: `http://dbx-emulator.invalid`.
+    pub fn base_url(&self) -> &'static str {
+        IN_PROCESS_BASE_URL
+    }
+
+    /// The admin token (a PAT of the admin user).
+    pub fn admin_token(&self) -> String {
+        self.inner.config.admin_token.clone()
+    }
+
+    /// The admin user's name.
+    pub fn admin_user_name(&self) -> String {
+        self.inner.config.admin_user_name.clone()
+    }
+
+    /// The axum router serving every route (`/api`, `/oidc`, `/__mock`).
+    pub fn router(&self) -> axum::Router {
+        crate::router::build(self.clone())
+    }
+
+    /// Add a user; with `admin`, also a member of `admins`.
+    pub fn create_user(&self, user_name: &str, admin: bool) -> Result<Principal, ApiError> {
+        self.create_user_named(user_name, None, admin)
+    }
+
+    pub(crate) fn create_user_named(
+        &self,
+        user_name: &str,
+        display_name: Option<&str>,
+        admin: bool,
+    ) -> Result<Principal, ApiError> {
+        let mut state = self.inner.state.lock();
+        let user = state.add_user(user_name, display_name)?;
+        if admin {
+            state.add_member(ADMINS_GROUP, &user.user_name)?;
+        }
+        Ok(user)
+    }
+
+    /// Add a service principal with a fresh application id and OAuth client secret; with
+    /// `admin`, also a member of `admins`.
+    pub fn create_service_principal(
+        &self,
+        display_name: &str,
+        admin: bool,
+    ) -> Result<ServicePrincipal, ApiError> {
+        let mut state = self.inner.state.lock();
+        let sp = state.add_service_principal(display_name)?;
+        if admin {
+            state.add_member(ADMINS_GROUP, &sp.application_id)?;
+        }
+        Ok(sp)
+    }
+
+    /// Create a personal access token for `principal` (a user name or an application id), with
+    /// the same rules as `POST /api/2.0/token/create` (quota, maximum lifetime).
+    pub fn create_token(
+        &self,
+        principal: &str,
+        lifetime: Option<Duration>,
+        comment: Option<&str>,
+    ) -> Result<CreatedToken, ApiError> {
+        let lifetime_seconds = lifetime.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.create_token_secs(principal, lifetime_seconds, comment)
+    }
+
+    pub(crate) fn create_token_secs(
+        &self,
+        principal: &str,
+        lifetime_seconds: Option<i64>,
+        comment: Option<&str>,
+    ) -> Result<CreatedToken, ApiError> {
+        let now = self.inner.clock.now_ms();
+        let mut state = self.inner.state.lock();
+        let owner = state
+            .principal_by_name(principal)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| {
+                ApiError::does_not_exist(format!("Principal {principal} does not exist."))
+            })?;
+        let (token_value, token_id) = state.tokens.create_pat(
+            &owner,
+            now,
+            lifetime_seconds,
+            comment.map(str::to_owned),
+            None,
+            self.inner.config.limits,
+        )?;
+        Ok(CreatedToken {
+            token_value,
+            token_id,
+        })
+    }
+
+    /// Add a group.
+    pub fn create_group(&self, name: &str) -> Result<GroupInfo, ApiError> {
+        self.inner.state.lock().add_group(name)
+    }
+
+    /// Make `member` (a user name, application id or group name) a member of `group`.
+    pub fn add_group_member(&self, group: &str, member: &str) -> Result<(), ApiError> {
+        self.inner.state.lock().add_member(group, member)
+    }
+
+    /// The user or service principal called `name` (user name or application id).
+    pub fn principal(&self, name: &str) -> Option<Principal> {
+        self.inner.state.lock().principal_by_name(name).cloned()
+    }
+
+    /// The emulator clock: every timestamp and expiry uses it.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Inject a fault; returns its id. Methods are matched case-insensitively; a probability
+    /// outside `0.0..=1.0` is clamped (NaN: never); a status outside 200..=599 answers 500.
+    pub fn add_fault(&self, fault: Fault) -> u64 {
+        self.inner.faults.add(fault)
+    }
+
+    /// Every injected fault with how often it fired.
+    pub fn faults(&self) -> Vec<FaultStatus> {
+        self.inner.faults.list()
+    }
+
+    /// Remove fault `id`; false if there is none.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.inner.faults.remove(id)
+    }
+
+    /// Remove every fault.
+    pub fn clear_faults(&self) {
+        self.inner.faults.clear();
+    }
+
+    /// The request journal (last 10 000 `/api` and `/oidc` requests), oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.inner.journal.entries()
+    }
+
+    /// Empty the journal.
+    pub fn clear_journal(&self) {
+        self.inner.journal.clear();
+    }
+
+    /// Back to the initial state: only the built-in groups and the admin user with a valid admin
+    /// token; no faults; empty journal; clock at real time and running.
+    pub fn reset(&self) {
+        self.inner.clock.reset();
+        self.inner.faults.reset();
+        self.inner.journal.reset();
+        let fresh = State::new(
+            &self.inner.config.admin_user_name,
+            &self.inner.config.admin_token,
+            self.inner.clock.now_ms(),
+        );
+        *self.inner.state.lock() = fresh;
+    }
+}

@@ -1,0 +1,48 @@
+//! [`InProcessTransport`]: a [`dbx_core::Transport`] that calls the emulator's router directly.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use dbx_core::transport::{
+    HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// Sends requests to an [`crate::Emulator`] without a socket, through the exact router the HTTP
+/// server uses. Any absolute URL works; [`crate::Emulator::base_url`] is the conventional one.
+#[derive(Clone)]
+pub struct InProcessTransport {
+    router: axum::Router,
+}
+
+impl InProcessTransport {
+    pub(crate) fn new(router: axum::Router) -> Self {
+        Self { router }
+    }
+}
+
+impl fmt::Debug for InProcessTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InProcessTransport").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Transport for InProcessTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, axum::body::Body::from(body));
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        };
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| TransportError::new(TransportErrorKind::Io, e.to_string()))?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, body))
+    }
+}

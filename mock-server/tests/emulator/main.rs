@@ -1,0 +1,12 @@
+//! In-process tests of the emulator through its public API and `Emulator::transport()`.
+
+mod admin;
+mod auth;
+mod faults;
+mod journal;
+mod oauth;
+mod robustness;
+mod routing;
+mod server;
+mod support;
+mod token;
