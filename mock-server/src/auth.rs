@@ -58,6 +58,10 @@ pub(crate) async fn oidc(emu: &Emulator, req: Request) -> Outcome {
             ok_json(&discovery(&base_url(req.uri(), req.headers()))),
             None,
         )),
+        (&Method::GET, "/.well-known/databricks-config") => Ok((
+            ok_json(&host_metadata(&base_url(req.uri(), req.headers()))),
+            None,
+        )),
         (&Method::POST, "/oidc/v1/token") => {
             let (parts, body) = req.into_parts();
             let body = read_body(body, &parts.headers, emu.inner.config.max_body_bytes)
@@ -86,6 +90,24 @@ fn base_url(uri: &http::Uri, headers: &HeaderMap) -> String {
         .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{scheme}://{host}")
+}
+
+/// The emulated workspace's id, as host metadata reports it.
+pub const WORKSPACE_ID: &str = "1000000000000000";
+/// The emulated workspace's account id, as host metadata reports it.
+pub const ACCOUNT_ID: &str = "00000000-0000-4000-8000-00000000d6b0";
+
+/// `GET /.well-known/databricks-config`: the host metadata current SDKs fetch before anything
+/// else (databricks-sdk-py ≥ 0.7x reads `oidc_endpoint` from it to find the OAuth endpoints, and
+/// `workspace_id` to tell a workspace host from an account host). The field set follows what the
+/// SDKs parse [inf: the service's exact document was not available to us].
+fn host_metadata(base: &str) -> serde_json::Value {
+    json!({
+        "oidc_endpoint": format!("{base}/oidc"),
+        "workspace_id": WORKSPACE_ID,
+        "account_id": ACCOUNT_ID,
+        "cloud": "AWS",
+    })
 }
 
 /// The OAuth authorization server metadata (RFC 8414) for the workspace at `base`.

@@ -64,6 +64,7 @@ mod server;
 mod state;
 mod transport;
 
+pub use auth::{ACCOUNT_ID, WORKSPACE_ID};
 pub use clock::Clock;
 pub use emulator::{
     CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN, DEFAULT_ADMIN_USER_NAME,

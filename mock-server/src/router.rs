@@ -64,7 +64,8 @@ impl Area {
     fn of(path: &str) -> Self {
         if under(path, "/api") {
             Self::Api
-        } else if under(path, "/oidc") {
+        } else if under(path, "/oidc") || under(path, "/.well-known") {
+            // Unauthenticated discovery: OAuth endpoints and the host metadata document.
             Self::Oidc
         } else if under(path, "/__mock") {
             Self::Admin

@@ -201,3 +201,46 @@ async fn oidc_wrong_method_is_endpoint_not_found() {
         json!({"error_code": "ENDPOINT_NOT_FOUND", "message": "No API found for 'GET /oidc/v1/token'"})
     );
 }
+
+#[tokio::test]
+async fn host_metadata_points_sdks_at_the_oidc_endpoints() {
+    let api = Api::new();
+    // No credentials: SDKs fetch this before they authenticate.
+    let r = api
+        .send(
+            "GET",
+            "/.well-known/databricks-config",
+            None,
+            None,
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let base = api.emu.base_url();
+    assert_eq!(r.json["oidc_endpoint"], format!("{base}/oidc"));
+    assert_eq!(r.json["workspace_id"], dbx_mock_server::WORKSPACE_ID);
+    assert_eq!(r.json["account_id"], dbx_mock_server::ACCOUNT_ID);
+    assert_eq!(r.json["cloud"], "AWS");
+    // The discovery document the SDK derives from it exists.
+    let oidc = r.json["oidc_endpoint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let path = format!(
+        "{}/.well-known/oauth-authorization-server",
+        oidc.trim_start_matches(base)
+    );
+    let r = api.send("GET", &path, None, None, Bytes::new()).await;
+    assert_eq!(r.status, 200);
+    let r = api
+        .send(
+            "POST",
+            "/.well-known/databricks-config",
+            None,
+            None,
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json["error_code"], "ENDPOINT_NOT_FOUND");
+}
