@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drive a running emulator with Databricks' own Python clients (databricks-sdk, legacy databricks-cli).
 
-    python3 -m venv .venv && .venv/bin/pip install databricks-sdk databricks-cli
+    python3 -m venv .venv && .venv/bin/pip install databricks-sdk databricks-cli databricksapi
     cargo run --release -p dbx-mock-server -- --bind 127.0.0.1:8080 &
     DATABRICKS_HOST=http://127.0.0.1:8080 DATABRICKS_TOKEN=dapi1234567890abcdef1234567890abcdef .venv/bin/python scripts/sdk_smoke.py
 
@@ -205,5 +205,50 @@ if urlparse(host).port not in (None, 80, 443):
 else:
     check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
     check("databricks-cli 0.18: secrets, dbfs blocks, workspace import", legacy_secrets_dbfs_workspace)
+
+# --- databricksapi 1.1.8 (the package dbx-rs grew from: GET parameters in JSON bodies, no ----
+# --- JSON content type, errors returned as dicts) -------------------------------------------
+def original_package():
+    import base64
+    from databricksapi import DBFS, Secrets, Token, Workspace
+    t = Token.Token(host, token)
+    created = t.createToken(600, "databricksapi")
+    assert "token_value" in created, created
+    assert any(i["token_id"] == created["token_info"]["token_id"] for i in t.listTokens()["token_infos"])
+    assert t.revokeToken(created["token_info"]["token_id"]) == {}
+    s = Secrets.Secrets(host, token)
+    assert s.createSecretScope("orig-scope", "users") == {}
+    assert s.putSeceret("v", "string", "orig-scope", "k") == {}
+    assert [x["key"] for x in s.listSecrets("orig-scope")["secrets"]] == ["k"]  # GET with a JSON body
+    assert s.getSecretACL("orig-scope", "users")["permission"] == "MANAGE"
+    assert s.listSecretACL("orig-scope")["items"][0]["principal"] == "users"
+    assert s.deleteSecretScope("orig-scope") == {}
+    d = DBFS.DBFS(host, token)
+    h = d.createFile("/orig/a.txt", True)["handle"]
+    d.addBlock(base64.b64encode(b"hi").decode(), h)
+    d.closeStream(h)
+    assert d.getStatus("/orig/a.txt")["file_size"] == 2
+    assert base64.b64decode(d.readFiles("/orig/a.txt", 0, 10)["data"]) == b"hi"
+    # Its moveFiles sends `target_path` instead of `destination_path`: the emulator says so.
+    err = d.moveFiles("/orig/a.txt", "/orig/b.txt")
+    assert err.get("error_code") == "INVALID_PARAMETER_VALUE", err
+    # Its deleteFile sends `recurisve` (sic): a non-empty directory is not deleted.
+    err = d.deleteFile("/orig", True)
+    assert err.get("error_code") == "IO_ERROR", err
+    ws = Workspace.Workspace(host, token)
+    assert ws.mkdirsWorkspace("/Shared/orig") == {}
+    src = base64.b64encode(b"print(1)").decode()
+    assert ws.importWorkspace("/Shared/orig/nb", "SOURCE", "PYTHON", src, True) == {}
+    assert ws.getWorkspaceStatus("/Shared/orig/nb")["object_type"] == "NOTEBOOK"
+    assert b"print(1)" in ws.exportWorkspace("/Shared/orig/nb", "SOURCE", True)
+    assert ws.deleteWorkspace("/Shared/orig", True) == {}
+
+
+try:
+    import databricksapi  # noqa: F401
+except ImportError:
+    print("SKIP databricksapi 1.1.8 (not installed)")
+else:
+    check("databricksapi 1.1.8: Token, Secrets, DBFS, Workspace (incl. its known bugs)", original_package)
 
 sys.exit(failures)
