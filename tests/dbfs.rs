@@ -1,5 +1,6 @@
 //! Contract scenarios for the DBFS API: dbx-dbfs against the emulator.
 
+use dbx_contract_tests::pseudo_random_bytes as data;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,20 +19,6 @@ const MIB: usize = 1 << 20;
 
 fn status(e: &Error) -> u16 {
     e.status().map(|s| s.as_u16()).unwrap_or(0)
-}
-
-/// Deterministic pseudo-random bytes (xorshift), different per seed.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// Assert equal bytes without printing megabytes on failure.

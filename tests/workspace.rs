@@ -1,5 +1,6 @@
 //! Contract scenarios for the Workspace API: dbx-workspace against the emulator.
 
+use dbx_contract_tests::pseudo_random_bytes as noise;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -808,20 +809,6 @@ async fn the_ten_megabyte_limit() {
         .await
         .expect_err("export too big");
     assert_eq!(parts(&e).1, "MAX_NOTEBOOK_SIZE_EXCEEDED");
-}
-
-/// Deterministic pseudo-random bytes (xorshift).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// A zip archive with stored (uncompressed) entries, built by hand so the test can write names

@@ -223,3 +223,18 @@ pub fn redact_hex64(text: &str) -> String {
     flush(&mut run, &mut out);
     out
 }
+
+/// Deterministic pseudo-random bytes (xorshift64), different per seed: test payloads that
+/// compress badly and catch misplaced or repeated blocks.
+pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}

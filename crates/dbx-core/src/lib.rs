@@ -27,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 mod macros;
+pub mod multipart;
 pub mod paginate;
 pub mod request;
 pub mod retry;

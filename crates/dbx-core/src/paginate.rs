@@ -66,33 +66,45 @@ pub struct ScimPage<T> {
 
 /// Offset/limit pages: calls `fetch(offset, limit)` with offset 0, then the count of items seen,
 /// until a page says `has_more: false` or comes back empty.
-pub fn offset_pages<T, F, Fut>(limit: u64, fetch: F) -> PageStream<T>
+pub fn offset_pages<T, F, Fut>(limit: u64, mut fetch: F) -> PageStream<T>
 where
     T: Send + 'static,
     F: FnMut(u64, u64) -> Fut + Send + 'static,
     Fut: Future<Output = Result<OffsetPage<T>>> + Send + 'static,
 {
-    struct St<F> {
-        fetch: F,
-        offset: u64,
-        done: bool,
-    }
-    let st = St {
-        fetch,
-        offset: 0,
-        done: false,
-    };
-    Box::pin(stream::try_unfold(st, move |mut st| async move {
-        if st.done {
-            return Ok(None);
+    counted_pages(0, limit, move |offset, limit| {
+        let page = fetch(offset, limit);
+        async move {
+            let p = page.await?;
+            let has_more = p.has_more;
+            Ok((p.items, move |_next: u64| has_more))
         }
-        let page = (st.fetch)(st.offset, limit).await?;
-        if page.items.is_empty() {
-            return Ok(None);
+    })
+}
+
+/// Pages addressed by a running item count (offset/limit and SCIM's startIndex/count): calls
+/// `fetch(position, size)` from `first`, advancing by the items received, until a page is empty
+/// or its `more(next_position)` says it was the last.
+fn counted_pages<T, F, Fut, M>(first: u64, size: u64, mut fetch: F) -> PageStream<T>
+where
+    T: Send + 'static,
+    F: FnMut(u64, u64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(Vec<T>, M)>> + Send + 'static,
+    M: FnOnce(u64) -> bool,
+{
+    let st = (first, false);
+    Box::pin(stream::try_unfold(st, move |(position, done)| {
+        let page = (!done).then(|| fetch(position, size));
+        async move {
+            let Some(page) = page else { return Ok(None) };
+            let (items, more) = page.await?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let next = position + items.len() as u64;
+            let done = !more(next);
+            Ok(Some((items, (next, done))))
         }
-        st.offset += page.items.len() as u64;
-        st.done = !page.has_more;
-        Ok(Some((page.items, st)))
     }))
 }
 
@@ -141,36 +153,20 @@ where
 
 /// SCIM pages: calls `fetch(start_index, count)` with start index 1, then advancing by the items
 /// received, until a page is empty or `totalResults` is reached.
-pub fn scim_pages<T, F, Fut>(count: u64, fetch: F) -> PageStream<T>
+pub fn scim_pages<T, F, Fut>(count: u64, mut fetch: F) -> PageStream<T>
 where
     T: Send + 'static,
     F: FnMut(u64, u64) -> Fut + Send + 'static,
     Fut: Future<Output = Result<ScimPage<T>>> + Send + 'static,
 {
-    struct St<F> {
-        fetch: F,
-        start: u64,
-        done: bool,
-    }
-    let st = St {
-        fetch,
-        start: 1,
-        done: false,
-    };
-    Box::pin(stream::try_unfold(st, move |mut st| async move {
-        if st.done {
-            return Ok(None);
+    counted_pages(1, count, move |start, count| {
+        let page = fetch(start, count);
+        async move {
+            let p = page.await?;
+            let total = p.total_results;
+            Ok((p.items, move |next: u64| total.is_none_or(|t| next <= t)))
         }
-        let page = (st.fetch)(st.start, count).await?;
-        if page.items.is_empty() {
-            return Ok(None);
-        }
-        st.start += page.items.len() as u64;
-        if let Some(total) = page.total_results {
-            st.done = st.start > total;
-        }
-        Ok(Some((page.items, st)))
-    }))
+    })
 }
 
 /// Flatten a page stream into an item stream.

@@ -64,7 +64,6 @@
 //! `put` with `overwrite` set. `add-block` is never repeated after a timeout: it could append
 //! the same block twice; the upload fails and cleans up instead. `move` is not repeated either.
 
-mod multipart;
 mod path;
 mod transfer;
 
@@ -439,13 +438,17 @@ impl Put<'_> {
                     self.contents.len()
                 )));
             }
-            let form = multipart::put_form(
-                &path,
-                self.overwrite,
+            // The file part is `contents`, the name the API documents (`curl -F contents=@f`).
+            let (body, content_type) = dbx_core::multipart::encode(
+                &[
+                    ("path", &path),
+                    ("overwrite", if self.overwrite { "true" } else { "false" }),
+                ],
+                "contents",
                 path::file_name(&path),
                 &self.contents,
             );
-            req.body(form.bytes, form.content_type)
+            req.body(body, content_type)
         } else {
             #[derive(Serialize)]
             struct Body<'a> {

@@ -51,7 +51,6 @@
 //! non-SOURCE formats); [`Import`] sends only the fields you set. Parameters of GET calls go in
 //! the query string, not in a JSON body.
 
-mod multipart;
 mod transfer;
 mod walk;
 
@@ -438,19 +437,19 @@ impl Import<'_> {
         let idempotent = self.overwrite == Some(true);
         let req = Request::post("/api/2.0/workspace/import");
         let req = if self.multipart {
-            let mut fields: Vec<(&str, String)> = vec![("path", self.path.clone())];
+            let mut fields: Vec<(&str, &str)> = vec![("path", &self.path)];
             if let Some(f) = &self.format {
-                fields.push(("format", f.as_str().to_owned()));
+                fields.push(("format", f.as_str()));
             }
             if let Some(l) = &self.language {
-                fields.push(("language", l.as_str().to_owned()));
+                fields.push(("language", l.as_str()));
             }
             if let Some(o) = self.overwrite {
-                fields.push(("overwrite", o.to_string()));
+                fields.push(("overwrite", if o { "true" } else { "false" }));
             }
             let filename = self.path.rsplit('/').next().unwrap_or_default();
             let (body, content_type) =
-                multipart::encode(&fields, "content", filename, &self.content);
+                dbx_core::multipart::encode(&fields, "content", filename, &self.content);
             req.body(body, content_type)
         } else {
             req.json(&ImportBody {

@@ -43,7 +43,7 @@ pub(crate) struct TokenRecord {
 impl TokenRecord {
     /// True until `expiry_time` (exclusive).
     pub(crate) fn is_live(&self, now_ms: i64) -> bool {
-        self.expiry_time.map_or(true, |e| now_ms < e)
+        self.expiry_time.is_none_or(|e| now_ms < e)
     }
 }
 
