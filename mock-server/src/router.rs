@@ -186,7 +186,10 @@ async fn run_handler(
 ) -> Result<Response, ApiError> {
     let inner = &emu.inner;
     let (parts, body) = req.into_parts();
-    let body = read_body(body, &parts.headers, inner.config.max_body_bytes).await?;
+    let limit = route.max_body.map_or(inner.config.max_body_bytes, |m| {
+        m.max(inner.config.max_body_bytes)
+    });
+    let body = read_body(body, &parts.headers, limit).await?;
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)

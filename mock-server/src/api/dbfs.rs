@@ -61,7 +61,10 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::new(Method::POST, "dbfs/create", V, create),
         Route::new(Method::POST, "dbfs/add-block", V, add_block).with_prepare(decode_block),
         Route::new(Method::POST, "dbfs/close", V, close),
-        Route::new(Method::POST, "dbfs/put", V, put).with_prepare(put_contents),
+        Route::new(Method::POST, "dbfs/put", V, put)
+            .with_prepare(put_contents)
+            // The file part may be 2 GiB; allow for the form's other parts around it.
+            .with_max_body(MAX_PUT + 64 * 1024),
         Route::new(Method::GET, "dbfs/read", V, read),
         Route::new(Method::GET, "dbfs/get-status", V, get_status),
         Route::new(Method::GET, "dbfs/list", V, list),

@@ -53,6 +53,9 @@ pub(crate) struct Route {
     pub handler: Handler,
     /// Optional step run before the state is locked.
     pub prepare: Option<Prepare>,
+    /// A larger request body limit for this route (the emulator's limit applies when it is
+    /// larger): DBFS `put` takes multipart uploads of up to 2 GB.
+    pub max_body: Option<usize>,
 }
 
 impl Route {
@@ -69,7 +72,14 @@ impl Route {
             versions,
             handler,
             prepare: None,
+            max_body: None,
         }
+    }
+
+    /// The same route accepting request bodies of up to `bytes`.
+    pub(crate) fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
     }
 
     /// The same route with a [`Prepare`] step.

@@ -318,6 +318,42 @@ async fn body_size_limit_is_413() {
 }
 
 #[tokio::test]
+async fn dbfs_put_takes_uploads_larger_than_the_general_limit() {
+    // DBFS `put` accepts multipart files of up to 2 GB, whatever the emulator's general limit.
+    let api = Api::with(Emulator::builder().max_body_bytes(64).build());
+    let data = "z".repeat(4096);
+    let body = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/big.txt\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"contents\"; filename=\"big.txt\"\r\n\r\n{data}\r\n--b--\r\n"
+    );
+    let r = api
+        .send(
+            "POST",
+            "/api/2.0/dbfs/put",
+            Some(ADMIN),
+            Some("multipart/form-data; boundary=b"),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let r = api
+        .get("/api/2.0/dbfs/get-status?path=/big.txt", ADMIN)
+        .await;
+    assert_eq!(r.json["file_size"], 4096);
+    // Other routes keep the general limit.
+    let r = api
+        .send(
+            "POST",
+            "/api/2.0/dbfs/mkdirs",
+            Some(ADMIN),
+            None,
+            format!(r#"{{"path":"/{}"}}"#, "d".repeat(100)),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+}
+
+#[tokio::test]
 async fn every_response_has_a_fresh_request_id() {
     let api = Api::new();
     let a = api.get("/api/2.0/token/list", ADMIN).await;
