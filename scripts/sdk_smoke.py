@@ -155,7 +155,48 @@ def sdk_workspace():
     w.workspace.delete(home, recursive=True)
 
 
+def sdk_error_classes():
+    from databricks.sdk import errors
+    from databricks.sdk.service.workspace import ImportFormat, Language
+
+    def expect(cls, fn, code):
+        try:
+            fn()
+        except cls as e:
+            assert e.error_code == code, (cls.__name__, e.error_code, code)
+            return
+        raise AssertionError(f"expected {cls.__name__} {code}")
+
+    w.secrets.create_scope(scope="sdk-err")
+    try:
+        expect(errors.ResourceAlreadyExists, lambda: w.secrets.create_scope(scope="sdk-err"), "RESOURCE_ALREADY_EXISTS")
+        expect(errors.ResourceDoesNotExist, lambda: w.secrets.list_secrets(scope="no-such-scope"), "RESOURCE_DOES_NOT_EXIST")
+        expect(errors.InvalidParameterValue, lambda: w.secrets.put_secret(scope="sdk-err", key="bad key!", string_value="v"),
+               "INVALID_PARAMETER_VALUE")
+        alice = admin("/__mock/users", {"user_name": "sdk-alice@example.com"})
+        tok = admin("/__mock/tokens", {"principal": alice["user_name"]})["token_value"]
+        wa = WorkspaceClient(host=host, token=tok)
+        expect(errors.PermissionDenied, lambda: wa.secrets.put_secret(scope="sdk-err", key="k", string_value="v"),
+               "PERMISSION_DENIED")
+    finally:
+        w.secrets.delete_scope(scope="sdk-err")
+    expect(errors.NotFound, lambda: w.dbfs.get_status("/no/such/file"), "RESOURCE_DOES_NOT_EXIST")
+    w.dbfs.put("/sdk-err.txt", contents="aGk=", overwrite=True)
+    expect(errors.ResourceAlreadyExists, lambda: w.dbfs.put("/sdk-err.txt", contents="aGk="), "RESOURCE_ALREADY_EXISTS")
+    expect(errors.BadRequest, lambda: w.dbfs.read("/sdk-err.txt", length=2 * 1024 * 1024), "MAX_READ_SIZE_EXCEEDED")
+    w.dbfs.delete("/sdk-err.txt")
+    expect(errors.NotFound, lambda: w.workspace.get_status("/Users/nobody/x"), "RESOURCE_DOES_NOT_EXIST")
+    w.workspace.mkdirs("/Shared/sdk-err/sub")
+    expect(errors.BadRequest, lambda: w.workspace.delete("/Shared/sdk-err"), "DIRECTORY_NOT_EMPTY")
+    w.workspace.upload("/Shared/sdk-err/nb", b"print(1)", format=ImportFormat.SOURCE, language=Language.PYTHON)
+    expect(errors.ResourceAlreadyExists,
+           lambda: w.workspace.upload("/Shared/sdk-err/nb", b"print(2)", format=ImportFormat.SOURCE, language=Language.PYTHON),
+           "RESOURCE_ALREADY_EXISTS")
+    w.workspace.delete("/Shared/sdk-err", recursive=True)
+
+
 check("sdk: secrets scopes, put/list/get, ACLs", sdk_secrets)
+check("sdk: error codes map to the SDK's exception classes", sdk_error_classes)
 check("sdk: dbfs open/write (add-block), download, upload, list, move, delete", sdk_dbfs)
 check("sdk: workspace upload (multipart), export SOURCE/JUPYTER, list, delete", sdk_workspace)
 
