@@ -17,7 +17,7 @@ use tracing_subscriber::EnvFilter;
 struct Args {
     /// Address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
+    bind: String,
 
     /// The admin user's personal access token.
     #[arg(long, env = "DBX_MOCK_ADMIN_TOKEN", default_value = DEFAULT_ADMIN_TOKEN, hide_env_values = true)]
@@ -43,27 +43,29 @@ fn init_logging(level: Option<&str>) {
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Register the shutdown signals now (before the address is printed, so a SIGTERM sent right
+/// after start-up is never met by the default action) and return a future that completes on the
+/// first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
+    {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
 
@@ -75,10 +77,28 @@ async fn main() -> ExitCode {
         eprintln!("error: --admin-token must not be empty");
         return ExitCode::FAILURE;
     }
+    let shutdown = match shutdown_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let emulator = Emulator::builder()
         .admin_token(args.admin_token.clone())
         .build();
-    let server = match MockServer::start_with(emulator, args.bind).await {
+    // `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`, or a name such as `localhost:8080`.
+    let addr: SocketAddr = match tokio::net::lookup_host(args.bind.as_str())
+        .await
+        .map(|mut a| a.next())
+    {
+        Ok(Some(addr)) => addr,
+        Ok(None) | Err(_) => {
+            eprintln!("error: --bind {:?} is not an address to listen on (expected HOST:PORT, e.g. 127.0.0.1:8080)", args.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match MockServer::start_with(emulator, addr).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", args.bind);
@@ -101,7 +121,7 @@ async fn main() -> ExitCode {
         eprintln!("error: cannot write to stdout: {e}");
     }
     tracing::info!(%url, "dbx-mock-server started");
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     server.shutdown().await;
     ExitCode::SUCCESS

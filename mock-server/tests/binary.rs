@@ -88,3 +88,45 @@ fn a_bind_failure_is_a_clean_error_and_exit_1() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn an_unusable_bind_address_is_a_clean_error_and_exit_1() {
+    for bad in ["nonsense", "127.0.0.1", "127.0.0.1:99999"] {
+        let out = Command::new(BIN)
+            .args(["--bind", bad])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(out.stdout.is_empty(), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is not an address to listen on"),
+            "{bad}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_host_name_is_resolved() {
+    let mut child = Command::new(BIN)
+        .args(["--bind", "localhost:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("first line");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let url = line.trim_end();
+    assert!(
+        url.starts_with("listening on http://127.0.0.1:")
+            || url.starts_with("listening on http://[::1]:"),
+        "{url}"
+    );
+}
