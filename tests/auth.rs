@@ -369,16 +369,27 @@ impl std::io::Write for Captured {
     }
 }
 
+/// Every log line of this test process, at TRACE, from a process-global subscriber installed
+/// once (a thread-local `set_default` can miss events whose callsites a parallel test registered
+/// first). Other tests' lines land here too, which only widens the check.
+fn captured_logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+}
+
 #[tokio::test]
 async fn trace_logs_of_a_full_session_never_contain_credentials() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = captured_logs();
 
     // Over a real socket, with reqwest, hyper and the emulator all logging at TRACE.
     let server = MockServer::start().await.expect("server");

@@ -1142,15 +1142,29 @@ mod tests {
         }
     }
 
+    /// Every log line of this test process, at TRACE. A process-global subscriber, installed
+    /// once: a thread-local `set_default` misses events whose callsites another test thread
+    /// registered first (their cached interest says "never"), which made this test flaky.
+    fn captured_logs() -> &'static Captured {
+        static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Captured::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            // Fails only if another global subscriber exists; then the capture stays empty and
+            // the assertion below says so.
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            logs
+        })
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn values_never_reach_the_journal_or_the_logs() {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let logs = captured_logs();
         let w = World::new();
         const VALUE: &str = "hunter2-very-secret";
         let encoded = STANDARD.encode(VALUE);
