@@ -1,6 +1,5 @@
 //! Contract scenarios for authentication and the error model, shared by every API.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -353,43 +352,10 @@ async fn the_journal_records_calls_without_secrets() {
     );
 }
 
-/// A `tracing` writer that appends to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test process, at TRACE, from a process-global subscriber installed
-/// once (a thread-local `set_default` can miss events whose callsites a parallel test registered
-/// first). Other tests' lines land here too, which only widens the check.
-fn captured_logs() -> &'static Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        logs
-    })
-}
-
 #[tokio::test]
 async fn trace_logs_of_a_full_session_never_contain_credentials() {
-    let logs = captured_logs();
+    // Start capturing before the session.
+    dbx_contract_tests::captured_logs();
 
     // Over a real socket, with reqwest, hyper and the emulator all logging at TRACE.
     let server = MockServer::start().await.expect("server");
@@ -444,7 +410,7 @@ async fn trace_logs_of_a_full_session_never_contain_credentials() {
         .expect("me");
     drop(server);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned();
+    let text = dbx_contract_tests::captured_logs();
     assert!(text.contains("dbx.request"), "spans are recorded");
     assert!(text.contains("path=/api/2.0/token/list"), "{text}");
     assert!(text.contains("status=200"), "{text}");

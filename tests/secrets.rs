@@ -871,3 +871,34 @@ async fn secret_values_stay_out_of_the_journal_and_debug_output() {
         assert!(!text.contains(VALUE), "{text}");
     }
 }
+
+#[tokio::test]
+async fn secret_values_never_reach_the_logs() {
+    dbx_contract_tests::captured_logs();
+    let h = Harness::new();
+    let api = SecretsApi::new(h.admin.clone());
+    const VALUE: &str = "hunter2-logged-nowhere";
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, VALUE);
+    api.create_scope("logs").send().await.expect("scope");
+    api.put_secret("logs", "k")
+        .string_value(VALUE)
+        .send()
+        .await
+        .expect("put string");
+    api.put_secret("logs", "b")
+        .bytes_value(VALUE.as_bytes().to_vec())
+        .send()
+        .await
+        .expect("put bytes");
+    let got = api.get_secret("logs", "k").await.expect("get");
+    assert_eq!(got.value.expose_secret(), VALUE.as_bytes());
+    let logs = dbx_contract_tests::captured_logs();
+    assert!(
+        logs.contains("path=/api/2.0/secrets/put"),
+        "the session was logged: {logs}"
+    );
+    assert!(
+        !logs.contains(VALUE) && !logs.contains(&encoded),
+        "a secret value reached the logs"
+    );
+}

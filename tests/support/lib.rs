@@ -14,6 +14,7 @@
 //! # }
 //! ```
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -237,4 +238,44 @@ pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+/// A `tracing` writer appending to a shared buffer.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything this test process has logged so far, at TRACE (client, emulator, hyper, reqwest).
+///
+/// The first call installs a process-global subscriber: a thread-local `set_default` misses
+/// events whose callsites a parallel test registered first (their cached interest says
+/// "never"), which made such tests flaky. Other tests' lines land here too, which only widens
+/// a "never logged" check. If another global subscriber already exists the capture stays empty,
+/// and a test's "this was logged" assertion says so.
+pub fn captured_logs() -> String {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    let logs = LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    });
+    let bytes = logs.0.lock().map(|v| v.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
