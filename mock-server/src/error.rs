@@ -18,55 +18,229 @@ pub struct ApiError {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// The HTTP status Databricks uses for a string `error_code` (catalogue §2.3).
-///
-/// Codes not in the table map to 400 for names that look like client errors and 500 otherwise.
-pub fn status_for_error_code(code: &str) -> StatusCode {
-    match code {
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "PERMISSION_DENIED" | "CUSTOMER_UNAUTHORIZED" => StatusCode::FORBIDDEN,
-        "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND" | "ENDPOINT_NOT_FOUND" => StatusCode::NOT_FOUND,
-        "ALREADY_EXISTS" | "ABORTED" | "RESOURCE_CONFLICT" => StatusCode::CONFLICT,
-        "REQUEST_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED" => StatusCode::TOO_MANY_REQUESTS,
-        // 499 is a valid status code, so this cannot fail; the fallback is unreachable.
-        "CANCELLED" => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
-        "INTERNAL_ERROR" | "UNKNOWN" | "DATA_LOSS" => StatusCode::INTERNAL_SERVER_ERROR,
-        "NOT_IMPLEMENTED" => StatusCode::NOT_IMPLEMENTED,
-        "TEMPORARILY_UNAVAILABLE" | "PARTIAL_DELETE" => StatusCode::SERVICE_UNAVAILABLE,
-        "DEADLINE_EXCEEDED" => StatusCode::GATEWAY_TIMEOUT,
-        // BAD_REQUEST, INVALID_PARAMETER_VALUE, INVALID_STATE, MALFORMED_REQUEST, the legacy
-        // MAX_*_EXCEEDED / IO_ERROR / DIRECTORY_NOT_EMPTY / RESOURCE_LIMIT_EXCEEDED /
-        // QUOTA_EXCEEDED codes, and RESOURCE_ALREADY_EXISTS on the legacy 2.0 APIs: all 400.
-        _ => StatusCode::BAD_REQUEST,
+/// Every Databricks `error_code` the emulator answers with: a misspelt code fails to compile
+/// instead of becoming a silent 400. The wire string is [`ErrorCode::as_str`]; the HTTP status
+/// Databricks pairs with it is [`ErrorCode::status`] (catalogue §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: a generic bad request.
+    BadRequest,
+    /// 400: a parameter has a bad value, or a required one is missing.
+    InvalidParameterValue,
+    /// 400: the body is not valid JSON, or a field has the wrong JSON type.
+    MalformedRequest,
+    /// 400: the operation does not fit the resource's current state.
+    InvalidState,
+    /// 400 (legacy 2.0 APIs): the resource already exists.
+    ResourceAlreadyExists,
+    /// 400 (legacy): too many resources of a kind.
+    ResourceLimitExceeded,
+    /// 400 (legacy): a per-user quota is used up.
+    QuotaExceeded,
+    /// 400 (DBFS): a block over 1 MB.
+    MaxBlockSizeExceeded,
+    /// 400 (DBFS): a read over 1 MB.
+    MaxReadSizeExceeded,
+    /// 400 (Workspace): a notebook over 10 MB.
+    MaxNotebookSizeExceeded,
+    /// 400 (DBFS, Workspace): an I/O-style failure, e.g. a file where a directory is needed.
+    IoError,
+    /// 400 (Workspace): a non-recursive delete of a non-empty directory.
+    DirectoryNotEmpty,
+    /// 401: no usable credential.
+    Unauthenticated,
+    /// 403: the caller may not do this.
+    PermissionDenied,
+    /// 403: the workspace does not allow this for the customer (reserved names).
+    CustomerUnauthorized,
+    /// 404: the resource does not exist.
+    ResourceDoesNotExist,
+    /// 404: the resource was not found (newer APIs).
+    NotFound,
+    /// 404: no such route.
+    EndpointNotFound,
+    /// 409: the resource already exists (newer APIs).
+    AlreadyExists,
+    /// 409: a concurrent change conflicted.
+    Aborted,
+    /// 409: the resource is in a conflicting state.
+    ResourceConflict,
+    /// 429: rate limited.
+    RequestLimitExceeded,
+    /// 429: a resource is exhausted.
+    ResourceExhausted,
+    /// 499: the client cancelled.
+    Cancelled,
+    /// 500: the server failed.
+    InternalError,
+    /// 500: an unknown failure.
+    Unknown,
+    /// 500: data was lost.
+    DataLoss,
+    /// 501: not implemented.
+    NotImplemented,
+    /// 503: try again later.
+    TemporarilyUnavailable,
+    /// 503 (DBFS): a recursive delete did part of its work; call again.
+    PartialDelete,
+    /// 504: the server ran out of time.
+    DeadlineExceeded,
+}
+
+impl ErrorCode {
+    /// Every code, for tables and tests.
+    pub const ALL: [ErrorCode; 31] = [
+        Self::BadRequest,
+        Self::InvalidParameterValue,
+        Self::MalformedRequest,
+        Self::InvalidState,
+        Self::ResourceAlreadyExists,
+        Self::ResourceLimitExceeded,
+        Self::QuotaExceeded,
+        Self::MaxBlockSizeExceeded,
+        Self::MaxReadSizeExceeded,
+        Self::MaxNotebookSizeExceeded,
+        Self::IoError,
+        Self::DirectoryNotEmpty,
+        Self::Unauthenticated,
+        Self::PermissionDenied,
+        Self::CustomerUnauthorized,
+        Self::ResourceDoesNotExist,
+        Self::NotFound,
+        Self::EndpointNotFound,
+        Self::AlreadyExists,
+        Self::Aborted,
+        Self::ResourceConflict,
+        Self::RequestLimitExceeded,
+        Self::ResourceExhausted,
+        Self::Cancelled,
+        Self::InternalError,
+        Self::Unknown,
+        Self::DataLoss,
+        Self::NotImplemented,
+        Self::TemporarilyUnavailable,
+        Self::PartialDelete,
+        Self::DeadlineExceeded,
+    ];
+
+    /// The wire string (`"RESOURCE_DOES_NOT_EXIST"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "BAD_REQUEST",
+            Self::InvalidParameterValue => "INVALID_PARAMETER_VALUE",
+            Self::MalformedRequest => "MALFORMED_REQUEST",
+            Self::InvalidState => "INVALID_STATE",
+            Self::ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
+            Self::ResourceLimitExceeded => "RESOURCE_LIMIT_EXCEEDED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::MaxBlockSizeExceeded => "MAX_BLOCK_SIZE_EXCEEDED",
+            Self::MaxReadSizeExceeded => "MAX_READ_SIZE_EXCEEDED",
+            Self::MaxNotebookSizeExceeded => "MAX_NOTEBOOK_SIZE_EXCEEDED",
+            Self::IoError => "IO_ERROR",
+            Self::DirectoryNotEmpty => "DIRECTORY_NOT_EMPTY",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::CustomerUnauthorized => "CUSTOMER_UNAUTHORIZED",
+            Self::ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
+            Self::NotFound => "NOT_FOUND",
+            Self::EndpointNotFound => "ENDPOINT_NOT_FOUND",
+            Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::Aborted => "ABORTED",
+            Self::ResourceConflict => "RESOURCE_CONFLICT",
+            Self::RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
+            Self::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            Self::Cancelled => "CANCELLED",
+            Self::InternalError => "INTERNAL_ERROR",
+            Self::Unknown => "UNKNOWN",
+            Self::DataLoss => "DATA_LOSS",
+            Self::NotImplemented => "NOT_IMPLEMENTED",
+            Self::TemporarilyUnavailable => "TEMPORARILY_UNAVAILABLE",
+            Self::PartialDelete => "PARTIAL_DELETE",
+            Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        }
+    }
+
+    /// The code for a wire string, if it is one of ours.
+    pub fn from_wire(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// The HTTP status Databricks uses with this code (catalogue §2.3). The legacy 2.0 codes
+    /// (`RESOURCE_ALREADY_EXISTS`, `MAX_*_EXCEEDED`, `IO_ERROR`, `DIRECTORY_NOT_EMPTY`,
+    /// `RESOURCE_LIMIT_EXCEEDED`, `QUOTA_EXCEEDED`) are all 400.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied | Self::CustomerUnauthorized => StatusCode::FORBIDDEN,
+            Self::ResourceDoesNotExist | Self::NotFound | Self::EndpointNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::AlreadyExists | Self::Aborted | Self::ResourceConflict => StatusCode::CONFLICT,
+            Self::RequestLimitExceeded | Self::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+            // 499 is a valid status code, so this cannot fail; the fallback is unreachable.
+            Self::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            Self::InternalError | Self::Unknown | Self::DataLoss => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Self::TemporarilyUnavailable | Self::PartialDelete => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            Self::BadRequest
+            | Self::InvalidParameterValue
+            | Self::MalformedRequest
+            | Self::InvalidState
+            | Self::ResourceAlreadyExists
+            | Self::ResourceLimitExceeded
+            | Self::QuotaExceeded
+            | Self::MaxBlockSizeExceeded
+            | Self::MaxReadSizeExceeded
+            | Self::MaxNotebookSizeExceeded
+            | Self::IoError
+            | Self::DirectoryNotEmpty => StatusCode::BAD_REQUEST,
+        }
     }
 }
 
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The HTTP status Databricks uses for a string `error_code` (catalogue §2.3).
+///
+/// Codes that are not an [`ErrorCode`] map to 400.
+pub fn status_for_error_code(code: &str) -> StatusCode {
+    ErrorCode::from_wire(code).map_or(StatusCode::BAD_REQUEST, ErrorCode::status)
+}
+
 /// The default `error_code` for an HTTP status, used by injected faults.
-pub fn error_code_for_status(status: StatusCode) -> &'static str {
+pub fn error_code_for_status(status: StatusCode) -> ErrorCode {
     match status.as_u16() {
-        400 => "BAD_REQUEST",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "RESOURCE_CONFLICT",
-        429 => "REQUEST_LIMIT_EXCEEDED",
-        499 => "CANCELLED",
-        501 => "NOT_IMPLEMENTED",
-        503 => "TEMPORARILY_UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        s if (400..500).contains(&s) => "BAD_REQUEST",
-        _ => "INTERNAL_ERROR",
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::PermissionDenied,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::ResourceConflict,
+        429 => ErrorCode::RequestLimitExceeded,
+        499 => ErrorCode::Cancelled,
+        501 => ErrorCode::NotImplemented,
+        503 => ErrorCode::TemporarilyUnavailable,
+        504 => ErrorCode::DeadlineExceeded,
+        s if (400..500).contains(&s) => ErrorCode::BadRequest,
+        _ => ErrorCode::InternalError,
     }
 }
 
 impl ApiError {
-    /// A Databricks envelope error whose status follows from `error_code`
-    /// ([`status_for_error_code`]).
-    pub fn new(error_code: &str, message: impl Into<String>) -> Self {
-        Self::with_status(status_for_error_code(error_code), error_code, message)
+    /// A Databricks envelope error whose status follows from `code` ([`ErrorCode::status`]).
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_status(code.status(), code.as_str(), message)
     }
 
-    /// A Databricks envelope error with an explicit status.
+    /// A Databricks envelope error with an explicit status and any code string (injected faults
+    /// may name codes the emulator never produces itself).
     pub fn with_status(status: StatusCode, error_code: &str, message: impl Into<String>) -> Self {
         Self::raw(
             status,
@@ -117,12 +291,12 @@ impl ApiError {
 
     /// 400 `INVALID_PARAMETER_VALUE`.
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new("INVALID_PARAMETER_VALUE", message)
+        Self::new(ErrorCode::InvalidParameterValue, message)
     }
 
     /// 400 `MALFORMED_REQUEST`.
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new("MALFORMED_REQUEST", message)
+        Self::new(ErrorCode::MalformedRequest, message)
     }
 
     /// 400 `INVALID_PARAMETER_VALUE` "Missing required field: `name`".
@@ -139,23 +313,23 @@ impl ApiError {
 
     /// 404 `RESOURCE_DOES_NOT_EXIST`.
     pub fn does_not_exist(message: impl Into<String>) -> Self {
-        Self::new("RESOURCE_DOES_NOT_EXIST", message)
+        Self::new(ErrorCode::ResourceDoesNotExist, message)
     }
 
     /// 400 `RESOURCE_ALREADY_EXISTS` (the legacy 2.0 status, catalogue §2.3).
     pub fn already_exists(message: impl Into<String>) -> Self {
-        Self::new("RESOURCE_ALREADY_EXISTS", message)
+        Self::new(ErrorCode::ResourceAlreadyExists, message)
     }
 
     /// 500 `INTERNAL_ERROR`.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new("INTERNAL_ERROR", message)
+        Self::new(ErrorCode::InternalError, message)
     }
 
     /// 404 `ENDPOINT_NOT_FOUND` "No API found for '`METHOD` `path`'".
     pub fn endpoint_not_found(method: &str, path: &str) -> Self {
         Self::new(
-            "ENDPOINT_NOT_FOUND",
+            ErrorCode::EndpointNotFound,
             format!("No API found for '{method} {path}'"),
         )
     }
@@ -209,7 +383,7 @@ impl ApiError {
     pub fn body_too_large(limit: usize) -> Self {
         Self::with_status(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest.as_str(),
             format!("Request body is too large (limit {limit} bytes)"),
         )
     }
@@ -261,11 +435,24 @@ mod tests {
         assert_eq!(status_for_error_code("CANCELLED").as_u16(), 499);
         assert_eq!(
             error_code_for_status(StatusCode::TOO_MANY_REQUESTS),
-            "REQUEST_LIMIT_EXCEEDED"
+            ErrorCode::RequestLimitExceeded
         );
         assert_eq!(
             error_code_for_status(StatusCode::BAD_GATEWAY),
-            "INTERNAL_ERROR"
+            ErrorCode::InternalError
+        );
+    }
+
+    #[test]
+    fn every_code_round_trips_through_its_wire_string() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
+            assert_eq!(status_for_error_code(code.as_str()), code.status());
+        }
+        assert_eq!(ErrorCode::from_wire("NO_SUCH_CODE"), None);
+        assert_eq!(
+            status_for_error_code("NO_SUCH_CODE"),
+            StatusCode::BAD_REQUEST
         );
     }
 

@@ -208,7 +208,7 @@ impl Fired {
             .fault
             .error_code
             .clone()
-            .unwrap_or_else(|| error_code_for_status(status).to_owned());
+            .unwrap_or_else(|| error_code_for_status(status).as_str().to_owned());
         let message = self.fault.message.clone().unwrap_or_else(|| {
             format!(
                 "Injected fault {} (HTTP {}) by dbx-mock-server.",

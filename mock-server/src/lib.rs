@@ -70,7 +70,7 @@ pub use emulator::{
     CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN, DEFAULT_ADMIN_USER_NAME,
     DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_QUOTA, IN_PROCESS_BASE_URL,
 };
-pub use error::{error_code_for_status, status_for_error_code, ApiError};
+pub use error::{error_code_for_status, status_for_error_code, ApiError, ErrorCode};
 pub use faults::{Fault, FaultStatus};
 pub use journal::{JournalEntry, JOURNAL_CAPACITY};
 pub use server::MockServer;

@@ -18,7 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::api::{Ctx, MultipartField, Route};
 use crate::emulator::Emulator;
-use crate::error::{json_response, ApiError};
+use crate::error::{json_response, ApiError, ErrorCode};
 use crate::journal::JournalEntry;
 use crate::params::{parse_json_object, Params};
 use crate::state::Principal;
@@ -281,8 +281,8 @@ pub(crate) async fn read_body(
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame =
-            frame.map_err(|_| ApiError::new("BAD_REQUEST", "Failed to read request body"))?;
+        let frame = frame
+            .map_err(|_| ApiError::new(ErrorCode::BadRequest, "Failed to read request body"))?;
         if let Ok(data) = frame.into_data() {
             total = total.saturating_add(data.len());
             if total > limit {

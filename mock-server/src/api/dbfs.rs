@@ -38,7 +38,7 @@ use http::Method;
 use serde_json::{json, Value};
 
 use super::{Ctx, MultipartField, Reply, Route};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 
 /// Most decoded bytes per `add-block`, inline `put` and `read`: 1 MiB.
@@ -160,7 +160,7 @@ fn no_handle(handle: i64) -> ApiError {
 
 fn block_too_large(len: usize) -> ApiError {
     ApiError::new(
-        "MAX_BLOCK_SIZE_EXCEEDED",
+        ErrorCode::MaxBlockSizeExceeded,
         format!("The data block of {len} bytes exceeds the maximum of {MAX_BLOCK} bytes."),
     )
 }
@@ -421,7 +421,7 @@ fn read(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     }
     if length > MAX_BLOCK as i64 {
         return Err(ApiError::new(
-            "MAX_READ_SIZE_EXCEEDED",
+            ErrorCode::MaxReadSizeExceeded,
             format!("Cannot read more than {MAX_BLOCK} bytes at once; {length} were requested."),
         ));
     }
@@ -555,7 +555,7 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let mut doomed: Vec<String> = dbfs.descendants(&path).rev().cloned().collect();
     if !doomed.is_empty() && !recursive {
         return Err(ApiError::new(
-            "IO_ERROR",
+            ErrorCode::IoError,
             format!("Path is a folder: {path} and it is not an empty directory"),
         ));
     }
@@ -565,7 +565,7 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             dbfs.nodes.remove(key);
         }
         return Err(ApiError::new(
-            "PARTIAL_DELETE",
+            ErrorCode::PartialDelete,
             format!(
                 "The requested operation has deleted {} files. There are more files remaining. \
                  You must make another request to delete more.",

@@ -47,7 +47,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, Reply, Route};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::{Principal, State, USERS_GROUP};
 
 /// Default most scopes per workspace (the legacy documented limit; current docs say 1000).
@@ -217,7 +217,7 @@ fn authorized<'a>(
     match effective_permission(state, s, caller) {
         Some(have) if have >= needed => Ok(s),
         _ => Err(ApiError::new(
-            "PERMISSION_DENIED",
+            ErrorCode::PermissionDenied,
             format!(
                 "User {} does not have {} permission on scope {} to perform this action.",
                 caller.user_name,
@@ -312,7 +312,7 @@ fn create_scope(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let limit = ctx.limits.secret_scopes;
     if store.scopes.len() >= limit {
         return Err(ApiError::new(
-            "RESOURCE_LIMIT_EXCEEDED",
+            ErrorCode::ResourceLimitExceeded,
             format!(
                 "Cannot create scope {name}: the workspace has reached its limit of {limit} \
                  secret scopes."
@@ -372,7 +372,7 @@ fn list_scopes(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 fn read_only_scope(scope: &str) -> ApiError {
     ApiError::new(
-        "BAD_REQUEST",
+        ErrorCode::BadRequest,
         format!(
             "Scope {scope} is backed by Azure Key Vault and is read-only through this API; \
              manage its secrets in Azure Key Vault."
@@ -442,7 +442,7 @@ fn put_secret(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     }
     if s.secrets.len() >= MAX_SECRETS_PER_SCOPE {
         return Err(ApiError::new(
-            "RESOURCE_LIMIT_EXCEEDED",
+            ErrorCode::ResourceLimitExceeded,
             format!(
                 "Scope {} already holds the maximum of {MAX_SECRETS_PER_SCOPE} secrets.",
                 s.name

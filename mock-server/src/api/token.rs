@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, Reply, Route};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::TokenRecord;
 
 /// The Token API routes (2.0 only).
@@ -127,7 +127,9 @@ fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .state
         .tokens
         .own_pat_mut(&ctx.caller.id, &token_id, ctx.now_ms)
-        .ok_or_else(|| ApiError::new("NOT_FOUND", format!("Token {token_id} not found.")))?;
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("Token {token_id} not found."))
+        })?;
     if fields.contains(&"comment") {
         tok.comment = comment;
     }

@@ -71,7 +71,7 @@ use self::notebook::{Lang, Notebook};
 use self::tree::{join, name_of, normalize, not_found, parent_of, Kind, Node};
 use super::{Ctx, Reply, Route};
 use crate::emulator::Emulator;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The largest content one import accepts or one export returns: 10 MB.
 pub(crate) const MAX_CONTENT_BYTES: usize = 10 * 1024 * 1024;
@@ -137,7 +137,7 @@ fn parse_language(value: Option<&str>) -> Result<Option<Lang>, ApiError> {
 
 fn too_large(size: usize) -> ApiError {
     ApiError::new(
-        "MAX_NOTEBOOK_SIZE_EXCEEDED",
+        ErrorCode::MaxNotebookSizeExceeded,
         format!(
             "File size imported is ({size} bytes), exceeded max size ({MAX_CONTENT_BYTES} bytes)"
         ),
@@ -146,7 +146,7 @@ fn too_large(size: usize) -> ApiError {
 
 fn export_too_large(size: usize) -> ApiError {
     ApiError::new(
-        "MAX_NOTEBOOK_SIZE_EXCEEDED",
+        ErrorCode::MaxNotebookSizeExceeded,
         format!("Notebook size exceeded limit: {size} > {MAX_CONTENT_BYTES}"),
     )
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// SHA-256 hex digest of a secret (token value or client secret).
 pub(crate) fn hash_secret(secret: &str) -> String {
@@ -136,7 +136,7 @@ impl TokenStore {
         self.purge_expired(now_ms);
         if self.live_pats_of(owner, now_ms).len() >= limits.quota {
             return Err(ApiError::new(
-                "QUOTA_EXCEEDED",
+                ErrorCode::QuotaExceeded,
                 format!(
                     "Token quota exceeded: a user may hold at most {} tokens.",
                     limits.quota

@@ -6,7 +6,7 @@ use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Most entries read from one archive (our choice).
 pub(crate) const MAX_ENTRIES: usize = 10_000;
@@ -30,7 +30,7 @@ pub(crate) fn not_a_zip() -> ApiError {
 
 fn too_large() -> ApiError {
     ApiError::new(
-        "MAX_NOTEBOOK_SIZE_EXCEEDED",
+        ErrorCode::MaxNotebookSizeExceeded,
         format!(
             "The archive exceeds the maximum size once decompressed ({MAX_UNPACKED_BYTES} bytes)"
         ),

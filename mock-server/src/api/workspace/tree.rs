@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 
 use super::notebook::Notebook;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The object id of `/` (our choice); other objects count up from [`FIRST_OBJECT_ID`].
 const ROOT_ID: i64 = 0;
@@ -313,7 +313,7 @@ impl Tree {
         let node = self.nodes.get(path).ok_or_else(|| not_found(path))?;
         if PROTECTED.contains(&path) {
             return Err(ApiError::new(
-                "PERMISSION_DENIED",
+                ErrorCode::PermissionDenied,
                 format!("Folder ({path}) cannot be deleted."),
             ));
         }
@@ -321,7 +321,7 @@ impl Tree {
             let below: Vec<String> = self.descendants(path).map(|(p, _)| p.clone()).collect();
             if !below.is_empty() && !recursive {
                 return Err(ApiError::new(
-                    "DIRECTORY_NOT_EMPTY",
+                    ErrorCode::DirectoryNotEmpty,
                     format!("Folder ({path}) is not empty"),
                 ));
             }
