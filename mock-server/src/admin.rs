@@ -9,145 +9,184 @@
 //! | `POST /__mock/tokens` | `{principal, lifetime_seconds?, comment?}` | `{token_value, token_id}` |
 //! | `POST /__mock/groups` | `{name}` | `{id, display_name}` |
 //! | `POST /__mock/groups/members` | `{group, member}` | `{}` |
-//! | `GET /__mock/clock` | | `{now_ms, frozen}` |
-//! | `POST /__mock/clock` | `{set_ms?, advance_ms?, freeze?}` (applied in that order) | `{now_ms, frozen}` |
+//! | `GET /__mock/clock` | | `{now_ms, frozen, mode}` |
+//! | `POST /__mock/clock` | `{set_ms?, advance_ms?, freeze?}` (applied in that order) | `{now_ms, frozen, mode}` |
 //! | `GET /__mock/faults` | | `{faults:[{id, ..fault, fired}]}` |
 //! | `POST /__mock/faults` | a [`crate::Fault`] | `{id}` |
 //! | `DELETE /__mock/faults` | | `{}` |
 //! | `DELETE /__mock/faults/{id}` | | `{}` (404 if unknown) |
 //! | `GET /__mock/journal` | | `{entries:[..]}` |
 //! | `DELETE /__mock/journal` | | `{}` |
+//! | `POST /__mock/settle` | | `{now_ms}`: every time-driven resource settled to the clock now |
 //! | `POST /__mock/reset` | | `{}` |
 
-use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
 use http::Method;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::emulator::Emulator;
+use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::error::ApiError;
 use crate::faults::Fault;
-use crate::params::{parse_json_object, Params};
-use crate::router::{ok_json, read_body};
 
-/// Handle one `/__mock` request.
-pub(crate) async fn handle(emu: &Emulator, req: Request) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let (parts, body) = req.into_parts();
-    let result = match read_body(body, &parts.headers, emu.inner.config.max_body_bytes).await {
-        Ok(body) => parse_json_object(&body).and_then(|map| {
-            let value = Value::Object(map.clone());
-            let params = Params::merge(map, Params::query_pairs(parts.uri.query()));
-            route(emu, &method, &path, &params, value)
+/// The `/__mock` routes.
+pub(crate) fn routes() -> Vec<Route> {
+    let route = |method, path, handler| Route::outside_api(Area::Admin, method, path, handler);
+    vec![
+        route(Method::GET, "__mock/health", |_| {
+            Ok(Reply::json(json!({"status": "ok"})))
         }),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(v) => ok_json(&v),
-        Err(e) => e.into_response(),
+        route(Method::POST, "__mock/users", create_user),
+        route(Method::POST, "__mock/service-principals", create_sp),
+        route(Method::POST, "__mock/tokens", create_token),
+        route(Method::POST, "__mock/groups", |ctx| {
+            to_json(&ctx.emu.create_group(ctx.params.str("name")?)?)
+        }),
+        route(Method::POST, "__mock/groups/members", |ctx| {
+            let p = ctx.params;
+            ctx.emu
+                .add_group_member(p.str("group")?, p.str("member")?)?;
+            Ok(Reply::empty())
+        }),
+        route(Method::GET, "__mock/clock", |ctx| Ok(clock_json(ctx))),
+        route(Method::POST, "__mock/clock", set_clock),
+        route(Method::POST, "__mock/settle", |ctx| {
+            let now_ms = ctx.emu.settle();
+            Ok(Reply::json(json!({ "now_ms": now_ms })))
+        }),
+        route(Method::GET, "__mock/faults", |ctx| {
+            Ok(Reply::json(json!({ "faults": ctx.emu.faults() })))
+        }),
+        route(Method::POST, "__mock/faults", add_fault),
+        route(Method::DELETE, "__mock/faults", |ctx| {
+            ctx.emu.clear_faults();
+            Ok(Reply::empty())
+        }),
+        route(Method::DELETE, "__mock/faults/{id}", remove_fault),
+        route(Method::GET, "__mock/journal", |ctx| {
+            Ok(Reply::json(json!({ "entries": ctx.emu.journal() })))
+        }),
+        route(Method::DELETE, "__mock/journal", |ctx| {
+            ctx.emu.clear_journal();
+            Ok(Reply::empty())
+        }),
+        route(Method::POST, "__mock/reset", |ctx| {
+            ctx.emu.reset();
+            Ok(Reply::empty())
+        }),
+    ]
+}
+
+/// `POST /__mock/users`.
+fn create_user(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        user_name: String,
+        display_name: Option<String>,
+        admin: Option<bool>,
+    }
+    let b: Body = ctx.params.decode()?;
+    let user = ctx.emu.create_user_named(
+        &b.user_name,
+        b.display_name.as_deref(),
+        b.admin.unwrap_or(false),
+    )?;
+    to_json(&user)
+}
+
+/// `POST /__mock/service-principals`.
+fn create_sp(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        display_name: String,
+        admin: Option<bool>,
+    }
+    let b: Body = ctx.params.decode()?;
+    to_json(
+        &ctx.emu
+            .create_service_principal(&b.display_name, b.admin.unwrap_or(false))?,
+    )
+}
+
+/// `POST /__mock/tokens`.
+fn create_token(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        principal: String,
+        lifetime_seconds: Option<i64>,
+        comment: Option<String>,
+    }
+    let b: Body = ctx.params.decode()?;
+    to_json(
+        &ctx.emu
+            .create_token_secs(&b.principal, b.lifetime_seconds, b.comment.as_deref())?,
+    )
+}
+
+fn clock_json(ctx: &EmuCtx<'_>) -> Reply {
+    let clock = ctx.emu.clock();
+    Reply::json(json!({
+        "now_ms": clock.now_ms(),
+        "frozen": clock.is_frozen(),
+        "mode": clock.mode().as_str(),
+    }))
+}
+
+/// `POST /__mock/clock`.
+fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        set_ms: Option<i64>,
+        advance_ms: Option<i64>,
+        freeze: Option<bool>,
+    }
+    let b: Body = ctx.params.decode()?;
+    if b.advance_ms.is_some_and(|a| a < 0) {
+        return Err(ApiError::invalid_parameter(
+            "advance_ms must not be negative",
+        ));
+    }
+    let clock = ctx.emu.clock();
+    if let Some(t) = b.set_ms {
+        clock.set_ms(t);
+    }
+    if let Some(a) = b.advance_ms {
+        clock.shift_ms(a);
+    }
+    match b.freeze {
+        Some(true) => clock.freeze(),
+        Some(false) => clock.unfreeze(),
+        None => {}
+    }
+    Ok(clock_json(ctx))
+}
+
+/// `POST /__mock/faults`.
+fn add_fault(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    let body = Value::Object(ctx.params.map().clone());
+    let fault: Fault = serde_json::from_value(body)
+        .map_err(|e| ApiError::invalid_parameter(format!("Invalid fault: {e}")))?;
+    fault.validate()?;
+    Ok(Reply::json(json!({ "id": ctx.emu.add_fault(fault) })))
+}
+
+/// `DELETE /__mock/faults/{id}`.
+fn remove_fault(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    let raw = ctx.path_param("id")?;
+    match raw
+        .parse::<u64>()
+        .ok()
+        .filter(|id| ctx.emu.remove_fault(*id))
+    {
+        Some(_) => Ok(Reply::empty()),
+        None => Err(ApiError::does_not_exist(format!(
+            "No fault at {}",
+            ctx.uri.path()
+        ))),
     }
 }
 
-fn clock_json(emu: &Emulator) -> Value {
-    json!({"now_ms": emu.clock().now_ms(), "frozen": emu.clock().is_frozen()})
-}
-
-fn route(
-    emu: &Emulator,
-    method: &Method,
-    path: &str,
-    p: &Params,
-    body: Value,
-) -> Result<Value, ApiError> {
-    match (method, path.trim_end_matches('/')) {
-        (&Method::GET, "/__mock/health") => Ok(json!({"status": "ok"})),
-        (&Method::POST, "/__mock/users") => {
-            let user = emu.create_user_named(
-                p.str("user_name")?,
-                p.opt_str("display_name")?,
-                p.opt_bool("admin")?.unwrap_or(false),
-            )?;
-            to_json(&user)
-        }
-        (&Method::POST, "/__mock/service-principals") => {
-            let sp = emu.create_service_principal(
-                p.str("display_name")?,
-                p.opt_bool("admin")?.unwrap_or(false),
-            )?;
-            to_json(&sp)
-        }
-        (&Method::POST, "/__mock/tokens") => {
-            let token = emu.create_token_secs(
-                p.str("principal")?,
-                p.opt_i64("lifetime_seconds")?,
-                p.opt_str("comment")?,
-            )?;
-            to_json(&token)
-        }
-        (&Method::POST, "/__mock/groups") => to_json(&emu.create_group(p.str("name")?)?),
-        (&Method::POST, "/__mock/groups/members") => {
-            emu.add_group_member(p.str("group")?, p.str("member")?)?;
-            Ok(json!({}))
-        }
-        (&Method::GET, "/__mock/clock") => Ok(clock_json(emu)),
-        (&Method::POST, "/__mock/clock") => {
-            let set = p.opt_i64("set_ms")?;
-            let advance = p.opt_i64("advance_ms")?;
-            let freeze = p.opt_bool("freeze")?;
-            if advance.is_some_and(|a| a < 0) {
-                return Err(ApiError::invalid_parameter(
-                    "advance_ms must not be negative",
-                ));
-            }
-            if let Some(t) = set {
-                emu.clock().set_ms(t);
-            }
-            if let Some(a) = advance {
-                emu.clock().shift_ms(a);
-            }
-            match freeze {
-                Some(true) => emu.clock().freeze(),
-                Some(false) => emu.clock().unfreeze(),
-                None => {}
-            }
-            Ok(clock_json(emu))
-        }
-        (&Method::GET, "/__mock/faults") => Ok(json!({ "faults": emu.faults() })),
-        (&Method::POST, "/__mock/faults") => {
-            let fault: Fault = serde_json::from_value(body)
-                .map_err(|e| ApiError::invalid_parameter(format!("Invalid fault: {e}")))?;
-            fault.validate()?;
-            Ok(json!({ "id": emu.add_fault(fault) }))
-        }
-        (&Method::DELETE, "/__mock/faults") => {
-            emu.clear_faults();
-            Ok(json!({}))
-        }
-        (&Method::DELETE, p) if p.starts_with("/__mock/faults/") => {
-            let id = p
-                .trim_start_matches("/__mock/faults/")
-                .parse::<u64>()
-                .ok()
-                .filter(|id| emu.remove_fault(*id));
-            match id {
-                Some(_) => Ok(json!({})),
-                None => Err(ApiError::does_not_exist(format!("No fault at {p}"))),
-            }
-        }
-        (&Method::GET, "/__mock/journal") => Ok(json!({ "entries": emu.journal() })),
-        (&Method::DELETE, "/__mock/journal") => {
-            emu.clear_journal();
-            Ok(json!({}))
-        }
-        (&Method::POST, "/__mock/reset") => {
-            emu.reset();
-            Ok(json!({}))
-        }
-        _ => Err(ApiError::endpoint_not_found(method.as_str(), path)),
-    }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Reply, ApiError> {
+    serde_json::to_value(value)
+        .map(Reply::json)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }

@@ -1,15 +1,13 @@
 //! Authentication: bearer tokens on `/api` (catalogue §1.1) and the OAuth M2M endpoints under
 //! `/oidc` (catalogue §1.2).
 
-use axum::extract::Request;
-use axum::response::IntoResponse;
 use base64::Engine;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 
+use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::ApiError;
-use crate::router::{ok_json, read_body, Outcome};
 use crate::state::Principal;
 
 /// Lifetime of an OAuth access token (catalogue §1.2: one hour).
@@ -49,34 +47,28 @@ fn credential<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
         .map(|(_, credential)| credential.trim())
 }
 
-/// `/oidc/...`: the token endpoint and the discovery document.
-pub(crate) async fn oidc(emu: &Emulator, req: Request) -> Outcome {
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
-    match (&method, path.trim_end_matches('/')) {
-        (&Method::GET, "/oidc/.well-known/oauth-authorization-server") => Ok((
-            ok_json(&discovery(&base_url(req.uri(), req.headers()))),
-            None,
-        )),
-        (&Method::GET, "/.well-known/databricks-config") => Ok((
-            ok_json(&host_metadata(&base_url(req.uri(), req.headers()))),
-            None,
-        )),
-        (&Method::POST, "/oidc/v1/token") => {
-            let (parts, body) = req.into_parts();
-            let body = read_body(body, &parts.headers, emu.inner.config.max_body_bytes)
-                .await
-                .map_err(|e| (e, None))?;
-            let base = base_url(&parts.uri, &parts.headers);
-            let (value, caller) =
-                issue_token(emu, &parts.headers, &body, &base).map_err(|e| (e, None))?;
-            let mut resp = ok_json(&value).into_response();
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok((resp, Some(caller)))
-        }
-        _ => Err((ApiError::endpoint_not_found(method.as_str(), &path), None)),
-    }
+/// The OAuth and discovery routes (`/oidc/...`, `/.well-known/...`): no bearer authentication.
+pub(crate) fn routes() -> Vec<Route> {
+    let route = |method, path, handler| Route::outside_api(Area::Oidc, method, path, handler);
+    vec![
+        route(
+            Method::GET,
+            "oidc/.well-known/oauth-authorization-server",
+            |ctx| Ok(Reply::json(discovery(&base_url(ctx.uri, ctx.headers)))),
+        ),
+        route(Method::GET, ".well-known/databricks-config", |ctx| {
+            Ok(Reply::json(host_metadata(&base_url(ctx.uri, ctx.headers))))
+        }),
+        route(Method::POST, "oidc/v1/token", token),
+    ]
+}
+
+/// `POST /oidc/v1/token`.
+fn token(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    let base = base_url(ctx.uri, ctx.headers);
+    let (value, caller) = issue_token(ctx.emu, ctx.headers, ctx.body, &base)?;
+    ctx.journal_caller = Some(caller);
+    Ok(Reply::json(value).with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
 }
 
 /// `http://<host>` of a request: the Host header, else the URI authority (in-process requests).

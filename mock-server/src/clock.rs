@@ -1,7 +1,14 @@
 //! The emulator's virtual clock.
 //!
-//! Every timestamp the emulator hands out (`creation_time`, `expiry_time`, journal times) and
-//! every expiry check reads this clock, so a test can move time instead of sleeping.
+//! Every timestamp the emulator hands out (`creation_time`, `expiry_time`, journal times), every
+//! expiry check and every time-driven resource (see `state/timeline.rs`) reads this clock, so a
+//! test can move time instead of sleeping.
+//!
+//! Two sources: the system time ([`ClockMode::System`], the default), or tokio's clock
+//! ([`ClockMode::Tokio`]). In a test under `#[tokio::test(start_paused = true)]`, tokio's clock
+//! jumps ahead whenever every task is waiting, so a client that polls a cluster every 10 s for
+//! twenty virtual minutes finishes in milliseconds, deterministically, and the emulator sees the
+//! same twenty minutes pass.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,8 +31,52 @@ pub struct Clock {
 struct ClockState {
     /// `Some(t)`: frozen at `t`.
     frozen_at: Option<i64>,
-    /// Added to the system time while running.
+    /// Added to the source time while running.
     offset_ms: i64,
+    source: Source,
+}
+
+/// Where a running clock's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// The system time.
+    #[default]
+    System,
+    /// Tokio's clock (`tokio::time::Instant`), which a test can pause and auto-advance. It starts
+    /// at the system time of the moment the mode was chosen.
+    Tokio,
+}
+
+impl ClockMode {
+    /// `"system"` or `"tokio"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Tokio => "tokio",
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum Source {
+    #[default]
+    System,
+    /// Epoch ms at `start`, plus tokio time elapsed since.
+    Tokio {
+        epoch_ms: i64,
+        start: tokio::time::Instant,
+    },
+}
+
+impl Source {
+    fn now_ms(self) -> i64 {
+        match self {
+            Self::System => system_ms(),
+            Self::Tokio { epoch_ms, start } => {
+                epoch_ms.saturating_add(duration_ms(start.elapsed()))
+            }
+        }
+    }
 }
 
 fn system_ms() -> i64 {
@@ -49,7 +100,7 @@ impl Clock {
     pub fn now_ms(&self) -> i64 {
         let s = *self.inner.lock();
         s.frozen_at
-            .unwrap_or_else(|| system_ms().saturating_add(s.offset_ms))
+            .unwrap_or_else(|| s.source.now_ms().saturating_add(s.offset_ms))
     }
 
     /// True while the clock is frozen.
@@ -61,7 +112,7 @@ impl Clock {
     pub fn freeze(&self) {
         let mut s = self.inner.lock();
         if s.frozen_at.is_none() {
-            s.frozen_at = Some(system_ms().saturating_add(s.offset_ms));
+            s.frozen_at = Some(s.source.now_ms().saturating_add(s.offset_ms));
         }
     }
 
@@ -69,7 +120,7 @@ impl Clock {
     pub fn unfreeze(&self) {
         let mut s = self.inner.lock();
         if let Some(t) = s.frozen_at.take() {
-            s.offset_ms = t.saturating_sub(system_ms());
+            s.offset_ms = t.saturating_sub(s.source.now_ms());
         }
     }
 
@@ -92,13 +143,50 @@ impl Clock {
         let mut s = self.inner.lock();
         match s.frozen_at.as_mut() {
             Some(t) => *t = now_ms,
-            None => s.offset_ms = now_ms.saturating_sub(system_ms()),
+            None => s.offset_ms = now_ms.saturating_sub(s.source.now_ms()),
         }
     }
 
-    /// Back to real time, running.
+    /// Where the running clock's time comes from.
+    pub fn mode(&self) -> ClockMode {
+        match self.inner.lock().source {
+            Source::System => ClockMode::System,
+            Source::Tokio { .. } => ClockMode::Tokio,
+        }
+    }
+
+    /// Take time from `mode` from now on; the current time carries over (no jump).
+    pub fn set_mode(&self, mode: ClockMode) {
+        let mut s = self.inner.lock();
+        let now = s
+            .frozen_at
+            .unwrap_or_else(|| s.source.now_ms().saturating_add(s.offset_ms));
+        s.source = match mode {
+            ClockMode::System => Source::System,
+            ClockMode::Tokio => Source::Tokio {
+                epoch_ms: system_ms(),
+                start: tokio::time::Instant::now(),
+            },
+        };
+        if s.frozen_at.is_none() {
+            s.offset_ms = now.saturating_sub(s.source.now_ms());
+        }
+    }
+
+    /// Back to the source's time, running (the mode is kept).
     pub(crate) fn reset(&self) {
-        *self.inner.lock() = ClockState::default();
+        let mut s = self.inner.lock();
+        let source = match s.source {
+            Source::System => Source::System,
+            Source::Tokio { .. } => Source::Tokio {
+                epoch_ms: system_ms(),
+                start: tokio::time::Instant::now(),
+            },
+        };
+        *s = ClockState {
+            source,
+            ..ClockState::default()
+        };
     }
 }
 
@@ -121,6 +209,22 @@ mod tests {
         assert!(!c.is_frozen());
         let after = c.now_ms();
         assert!((5..5 + 60_000).contains(&after), "{after}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokio_mode_follows_paused_time() {
+        let c = Clock::new();
+        c.set_mode(ClockMode::Tokio);
+        assert_eq!(c.mode(), ClockMode::Tokio);
+        let t0 = c.now_ms();
+        let real = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+        assert_eq!(c.now_ms() - t0, 20 * 60 * 1000);
+        assert!(real.elapsed() < Duration::from_secs(5));
+        c.advance(Duration::from_secs(1));
+        assert_eq!(c.now_ms() - t0, 20 * 60 * 1000 + 1000);
+        c.reset();
+        assert_eq!(c.mode(), ClockMode::Tokio);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, ClockMode};
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultStatus, Faults};
 use crate::journal::{Journal, JournalEntry};
@@ -90,6 +90,7 @@ impl fmt::Debug for CreatedToken {
 #[derive(Clone)]
 pub struct EmulatorBuilder {
     config: Config,
+    clock_mode: ClockMode,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -110,6 +111,14 @@ impl EmulatorBuilder {
     /// The admin user's name (default [`DEFAULT_ADMIN_USER_NAME`]).
     pub fn admin_user_name(mut self, user_name: impl Into<String>) -> Self {
         self.config.admin_user_name = user_name.into();
+        self
+    }
+
+    /// Where the clock's time comes from (default [`ClockMode::System`]). With
+    /// [`ClockMode::Tokio`], a test under `#[tokio::test(start_paused = true)]` waits out
+    /// virtual minutes (a cluster starting, a job run) in milliseconds.
+    pub fn clock_mode(mut self, mode: ClockMode) -> Self {
+        self.clock_mode = mode;
         self
     }
 
@@ -142,6 +151,7 @@ impl EmulatorBuilder {
     /// The emulator.
     pub fn build(self) -> Emulator {
         let clock = Clock::new();
+        clock.set_mode(self.clock_mode);
         let state = State::new(
             &self.config.admin_user_name,
             &self.config.admin_token,
@@ -170,6 +180,7 @@ impl Emulator {
     /// A builder for non-default settings.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
+            clock_mode: ClockMode::System,
             config: Config {
                 admin_token: DEFAULT_ADMIN_TOKEN.to_owned(),
                 admin_user_name: DEFAULT_ADMIN_USER_NAME.to_owned(),
@@ -331,6 +342,14 @@ impl Emulator {
     /// Empty the journal.
     pub fn clear_journal(&self) {
         self.inner.journal.clear();
+    }
+
+    /// Settle every time-driven resource (clusters, libraries, runs, schedules) to the clock now,
+    /// as any API call would before reading them; returns the clock's time.
+    pub fn settle(&self) -> i64 {
+        let now_ms = self.inner.clock.now_ms();
+        self.inner.state.lock().settle(now_ms);
+        now_ms
     }
 
     /// Back to the initial state: only the built-in groups and the admin user with a valid admin

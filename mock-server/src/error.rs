@@ -276,11 +276,13 @@ impl ApiError {
             .and_then(Value::as_str)
     }
 
-    /// The human-readable message (or the OAuth `error_description`), if the body has one.
+    /// The human-readable message (or the OAuth `error_description`, or the SCIM `detail`), if
+    /// the body has one.
     pub fn message(&self) -> Option<&str> {
         self.body
             .get("message")
             .or_else(|| self.body.get("error_description"))
+            .or_else(|| self.body.get("detail"))
             .and_then(Value::as_str)
     }
 
@@ -388,6 +390,28 @@ impl ApiError {
         )
     }
 }
+
+impl ApiError {
+    /// The same error as an RFC 7644 §3.12 SCIM error body:
+    /// `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": .., "status": ".."}`.
+    pub fn into_scim(self) -> Self {
+        let detail = self
+            .message()
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("").to_owned());
+        Self {
+            body: json!({
+                "schemas": [SCIM_ERROR_SCHEMA],
+                "detail": detail,
+                "status": self.status.as_u16().to_string(),
+            }),
+            ..self
+        }
+    }
+}
+
+/// The schema URN of SCIM error bodies (RFC 7644 §3.12).
+pub const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -54,9 +54,11 @@ mod admin;
 mod api;
 mod auth;
 mod clock;
+mod decode;
 mod emulator;
 mod error;
 mod faults;
+mod incoming;
 mod journal;
 mod params;
 mod router;
@@ -65,7 +67,7 @@ mod state;
 mod transport;
 
 pub use auth::{ACCOUNT_ID, WORKSPACE_ID};
-pub use clock::Clock;
+pub use clock::{Clock, ClockMode};
 pub use emulator::{
     CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN, DEFAULT_ADMIN_USER_NAME,
     DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_QUOTA, IN_PROCESS_BASE_URL,

@@ -68,6 +68,21 @@ impl Params {
             .unwrap_or_default()
     }
 
+    /// The merged map.
+    pub(crate) fn map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
+    /// Top-level keys whose values came from text.
+    pub(crate) fn textual(&self) -> &HashSet<String> {
+        &self.textual
+    }
+
+    /// The field path prefix for error messages (`"token."` for a nested object).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn field(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }

@@ -1,24 +1,24 @@
-//! Request dispatch: one axum fallback handler serves every path, so axum never answers on its
-//! own (no 405s); everything below follows Databricks' wire behaviour.
+//! Request dispatch: one axum fallback handler serves every path from one route table, so axum
+//! never answers on its own (no 405s); everything below follows Databricks' wire behaviour.
 //!
+//! The URL space has three areas (see [`Area`]); anything else is `ENDPOINT_NOT_FOUND`.
 //! Order for `/api/{version}/...`: faults → version check (`Bad Target`) → authentication →
-//! route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse → handler.
-//! `/oidc/...` has faults but no bearer authentication; `/__mock/...` has neither and is not
-//! journaled. Any other path is `ENDPOINT_NOT_FOUND`.
+//! route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse → settle time-driven
+//! state → handler. `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
+//! `/__mock/...` has neither and is not journaled. Whatever the answer, the request body is
+//! drained afterwards so the keep-alive connection stays usable (see `incoming.rs`).
 
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use http_body_util::BodyExt;
+use http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::api::{Ctx, MultipartField, Route};
+use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Route};
 use crate::emulator::Emulator;
-use crate::error::{json_response, ApiError, ErrorCode};
+use crate::error::{json_response, ApiError};
+use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
 use crate::journal::JournalEntry;
 use crate::params::{parse_json_object, Params};
 use crate::state::Principal;
@@ -36,23 +36,17 @@ pub(crate) fn build(emu: Emulator) -> axum::Router {
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
-/// Last resort: a handler panicked. Answer 500 `INTERNAL_ERROR` in the usual envelope.
+/// Last resort: a handler panicked. Answer 500 `INTERNAL_ERROR` in the usual envelope; the
+/// connection is closed (the request body may not have been read).
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("request handler panicked");
     let mut resp = ApiError::internal("Internal error in dbx-mock-server").into_response();
     if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     resp
-}
-
-/// Which part of the URL space a path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Area {
-    Api,
-    Oidc,
-    Admin,
-    Other,
 }
 
 fn under(path: &str, prefix: &str) -> bool {
@@ -60,52 +54,68 @@ fn under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-impl Area {
-    fn of(path: &str) -> Self {
-        if under(path, "/api") {
-            Self::Api
-        } else if under(path, "/oidc") || under(path, "/.well-known") {
-            // Unauthenticated discovery: OAuth endpoints and the host metadata document.
-            Self::Oidc
-        } else if under(path, "/__mock") {
-            Self::Admin
-        } else {
-            Self::Other
-        }
+/// The area of `path`, if it is in one.
+fn area_of(path: &str) -> Option<Area> {
+    if under(path, "/api") {
+        Some(Area::Api)
+    } else if under(path, "/oidc") || under(path, "/.well-known") {
+        // Unauthenticated discovery: OAuth endpoints and the host metadata document.
+        Some(Area::Oidc)
+    } else if under(path, "/__mock") {
+        Some(Area::Admin)
+    } else {
+        None
     }
 }
 
 async fn dispatch(State(emu): State<Emulator>, req: Request) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let mut resp = match Area::of(&path) {
-        Area::Admin => crate::admin::handle(&emu, req).await,
-        Area::Api | Area::Oidc => public(&emu, req, &request_id).await,
-        Area::Other => ApiError::endpoint_not_found(method.as_str(), &path).into_response(),
+    let (parts, body) = req.into_parts();
+    let mut incoming = Incoming::new(body, &parts.headers);
+    let path = parts.uri.path().to_owned();
+    let mut resp = match area_of(&path) {
+        Some(Area::Admin) => {
+            serve(&emu, &parts, &mut incoming, Area::Admin, &request_id)
+                .await
+                .0
+        }
+        Some(area) => public(&emu, &parts, &mut incoming, area, &request_id).await,
+        None => ApiError::endpoint_not_found(parts.method.as_str(), &path).into_response(),
     };
+    // Keep the connection usable: discard what the handler did not read (see incoming.rs).
+    incoming.finish(emu.inner.config.max_body_bytes).await;
+    if incoming.must_close() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     tracing::debug!(
-        method = %method,
+        method = %parts.method,
         path = %path,
         status = resp.status().as_u16(),
         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id = %request_id,
+        close = incoming.must_close(),
         "request"
     );
     resp
 }
 
 /// An `/api` or `/oidc` request: faults, execution, journal.
-async fn public(emu: &Emulator, req: Request, request_id: &str) -> Response {
+async fn public(
+    emu: &Emulator,
+    parts: &Parts,
+    incoming: &mut Incoming,
+    area: Area,
+    request_id: &str,
+) -> Response {
     let inner = &emu.inner;
     let time_ms = inner.clock.now_ms();
-    let method = req.method().as_str().to_owned();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(str::to_owned);
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
     let fault = inner.faults.fire(&method, &path);
 
     let (resp, caller) = match &fault {
@@ -113,22 +123,22 @@ async fn public(emu: &Emulator, req: Request, request_id: &str) -> Response {
             f.delay().await;
             match f.response() {
                 Some(r) => (r, None),
-                None => execute(emu, req, request_id).await,
+                None => serve(emu, parts, incoming, area, request_id).await,
             }
         }
         Some(f) => {
-            let (r, caller) = execute(emu, req, request_id).await;
+            let (r, caller) = serve(emu, parts, incoming, area, request_id).await;
             f.delay().await;
             (f.response().unwrap_or(r), caller)
         }
-        None => execute(emu, req, request_id).await,
+        None => serve(emu, parts, incoming, area, request_id).await,
     };
     inner.journal.record(JournalEntry {
         seq: 0,
         time_ms,
         method,
         path,
-        query,
+        query: parts.uri.query().map(str::to_owned),
         status: resp.status().as_u16(),
         caller,
         fault_id: fault.map(|f| f.id),
@@ -136,170 +146,177 @@ async fn public(emu: &Emulator, req: Request, request_id: &str) -> Response {
     resp
 }
 
-/// Run an `/api` or `/oidc` request; also returns the authenticated caller's name.
-async fn execute(emu: &Emulator, req: Request, request_id: &str) -> (Response, Option<String>) {
-    let result = if Area::of(req.uri().path()) == Area::Oidc {
-        crate::auth::oidc(emu, req).await
-    } else {
-        api(emu, req, request_id).await
-    };
-    result.unwrap_or_else(|(err, caller)| (err.into_response(), caller))
-}
-
-/// A response or an error, each with the authenticated caller's name (for the journal).
-pub(crate) type Outcome = Result<(Response, Option<String>), (ApiError, Option<String>)>;
-
-/// `/api/{version}/{rest}`.
-async fn api(emu: &Emulator, req: Request, request_id: &str) -> Outcome {
-    let path = req.uri().path().to_owned();
-    // "/api/2.0/token/list" → version "2.0", display "/token/list", rest "token/list".
-    let after_api = path.get("/api/".len()..).unwrap_or("");
-    let (version, display) = match after_api.find('/') {
-        Some(i) => after_api.split_at(i),
-        None => (after_api, ""),
-    };
-    if !VERSIONS.contains(&version) {
-        return Err((ApiError::bad_target(&path), None));
-    }
-    let caller =
-        crate::auth::authenticate(emu, req.headers(), request_id).map_err(|e| (e, None))?;
-    let name = Some(caller.user_name.clone());
-    let method = req.method().clone();
-    let rest = display.trim_matches('/');
-    let display = if display.is_empty() { "/" } else { display };
-    let Some((route, path_params)) = emu.inner.routes.find(&method, version, rest) else {
-        return Err((ApiError::endpoint_not_found(method.as_str(), display), name));
-    };
-    match run_handler(emu, req, route, path_params, &caller).await {
-        Ok(resp) => Ok((resp, name)),
-        Err(e) => Err((e, name)),
-    }
-}
-
-/// Read and parse the request, then call the route's handler with the state locked.
-async fn run_handler(
+/// Find and run the route for a request in `area`; also returns the caller's name (for the
+/// journal).
+async fn serve(
     emu: &Emulator,
-    req: Request,
-    route: &Route,
-    path_params: Vec<(&'static str, String)>,
-    caller: &Principal,
-) -> Result<Response, ApiError> {
-    let inner = &emu.inner;
-    let (parts, body) = req.into_parts();
-    let limit = route.max_body.map_or(inner.config.max_body_bytes, |m| {
-        m.max(inner.config.max_body_bytes)
-    });
-    let body = read_body(body, &parts.headers, limit).await?;
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let query = Params::query_pairs(parts.uri.query());
-    let (params, multipart) = match content_type.as_deref().filter(|ct| is_multipart(ct)) {
-        Some(ct) => {
-            let fields = parse_multipart(ct, body.clone()).await?;
-            let mut text: Vec<(String, String)> = fields
-                .iter()
-                .filter(|f| f.filename.is_none())
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        String::from_utf8_lossy(&f.data).into_owned(),
-                    )
-                })
-                .collect();
-            text.extend(query);
-            (Params::merge(serde_json::Map::new(), text), fields)
-        }
-        None => (Params::merge(parse_json_object(&body)?, query), Vec::new()),
-    };
-    let payload = match route.prepare {
-        Some(prepare) => prepare(&params, &multipart)?,
-        None => None,
-    };
-    let now_ms = inner.clock.now_ms();
-    let mut state = inner.state.lock();
-    let mut ctx = Ctx {
-        state: &mut state,
-        caller,
-        params: &params,
-        path_params: &path_params,
-        body: &body,
-        content_type: content_type.as_deref(),
-        multipart: &multipart,
-        clock: &inner.clock,
-        now_ms,
-        limits: inner.config.limits,
-        payload,
-    };
-    (route.handler)(&mut ctx).map(crate::api::Reply::into_response)
-}
-
-fn is_multipart(content_type: &str) -> bool {
-    content_type
-        .trim_start()
-        .get(..19)
-        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
-}
-
-/// Parse a `multipart/form-data` body into its parts.
-async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<MultipartField>, ApiError> {
-    let bad =
-        |e: multer::Error| ApiError::malformed(format!("Invalid multipart/form-data body: {e}"));
-    let boundary = multer::parse_boundary(content_type).map_err(bad)?;
-    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
-    let mut mp = multer::Multipart::new(stream, boundary);
-    let mut fields = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        let filename = field.file_name().map(str::to_owned);
-        let data = field.bytes().await.map_err(bad)?;
-        fields.push(MultipartField {
-            name,
-            filename,
-            data,
-        });
-    }
-    Ok(fields)
-}
-
-/// Read a whole body, refusing (with 413) anything over `limit` bytes without buffering more
-/// than `limit` bytes: a declared `Content-Length` over the limit is refused before reading.
-pub(crate) async fn read_body(
-    mut body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::body_too_large(limit));
-    }
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|_| ApiError::new(ErrorCode::BadRequest, "Failed to read request body"))?;
-        if let Ok(data) = frame.into_data() {
-            total = total.saturating_add(data.len());
-            if total > limit {
-                return Err(ApiError::body_too_large(limit));
+    parts: &Parts,
+    incoming: &mut Incoming,
+    area: Area,
+    request_id: &str,
+) -> (Response, Option<String>) {
+    let path = parts.uri.path();
+    let method = &parts.method;
+    let (version, rest, display) = match area {
+        Area::Api => {
+            // "/api/2.0/token/list" → version "2.0", display "/token/list", rest "token/list".
+            let after_api = path.get("/api/".len()..).unwrap_or("");
+            let (version, display) = match after_api.find('/') {
+                Some(i) => after_api.split_at(i),
+                None => (after_api, ""),
+            };
+            if !VERSIONS.contains(&version) {
+                return (ApiError::bad_target(path).into_response(), None);
             }
-            chunks.push(data);
+            let display = if display.is_empty() { "/" } else { display };
+            (version, display.trim_matches('/'), display)
+        }
+        Area::Oidc | Area::Admin => ("", path.trim_matches('/'), path),
+    };
+    let caller = match area {
+        Area::Api => match crate::auth::authenticate(emu, &parts.headers, request_id) {
+            Ok(p) => Some(p),
+            Err(e) => return (e.into_response(), None),
+        },
+        Area::Oidc | Area::Admin => None,
+    };
+    let name = caller.as_ref().map(|c| c.user_name.clone());
+    let Some((route, path_params)) = emu.inner.routes.find(method, area, version, rest) else {
+        let err = ApiError::endpoint_not_found(method.as_str(), display);
+        return (err.into_response(), name);
+    };
+    let request = Parsed::read(emu, parts, incoming, route).await;
+    let outcome = match request {
+        Ok(request) => run(
+            emu,
+            parts,
+            route,
+            version,
+            path_params,
+            caller.as_ref(),
+            request,
+        ),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok((resp, journal_caller)) => (resp, journal_caller.or(name)),
+        Err(e) => (route.policy.error_response(e), name),
+    }
+}
+
+/// A request's body, read and parsed for its route.
+struct Parsed {
+    body: bytes::Bytes,
+    content_type: Option<String>,
+    params: Params,
+    multipart: Vec<MultipartField>,
+    payload: Option<bytes::Bytes>,
+}
+
+impl Parsed {
+    /// Read the body (within the route's limit) and parse it as JSON (any content type, as the
+    /// service does: `text/json`, none, `application/scim+json`) or multipart, merged with the
+    /// query string; then run the route's prepare step.
+    async fn read(
+        emu: &Emulator,
+        parts: &Parts,
+        incoming: &mut Incoming,
+        route: &Route,
+    ) -> Result<Self, ApiError> {
+        let base = emu.inner.config.max_body_bytes;
+        let limit = route.max_body.map_or(base, |m| m.max(base));
+        let body = incoming.read(limit).await?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let query = Params::query_pairs(parts.uri.query());
+        let (params, multipart) = match content_type.as_deref().filter(|ct| is_multipart(ct)) {
+            Some(ct) => {
+                let fields = parse_multipart(ct, body.clone()).await?;
+                let mut text: Vec<(String, String)> = fields
+                    .iter()
+                    .filter(|f| f.filename.is_none())
+                    .map(|f| {
+                        (
+                            f.name.clone(),
+                            String::from_utf8_lossy(&f.data).into_owned(),
+                        )
+                    })
+                    .collect();
+                text.extend(query);
+                (Params::merge(serde_json::Map::new(), text), fields)
+            }
+            None if route.area == Area::Oidc => {
+                // The OAuth token endpoint takes a form body; its handler reads `body` itself.
+                (Params::merge(serde_json::Map::new(), query), Vec::new())
+            }
+            None => (Params::merge(parse_json_object(&body)?, query), Vec::new()),
+        };
+        let payload = match route.prepare {
+            Some(prepare) => prepare(&params, &multipart)?,
+            None => None,
+        };
+        Ok(Self {
+            body,
+            content_type,
+            params,
+            multipart,
+            payload,
+        })
+    }
+}
+
+/// Call the route's handler: `/api` handlers with the state locked and settled.
+fn run(
+    emu: &Emulator,
+    parts: &Parts,
+    route: &Route,
+    version: &str,
+    path_params: Vec<(&'static str, String)>,
+    caller: Option<&Principal>,
+    request: Parsed,
+) -> Result<(Response, Option<String>), ApiError> {
+    let inner = &emu.inner;
+    match route.handler {
+        Handler::State(handler) => {
+            let caller = caller.ok_or_else(|| ApiError::internal("no caller for an API route"))?;
+            let now_ms = inner.clock.now_ms();
+            let mut state = inner.state.lock();
+            state.settle(now_ms);
+            let mut ctx = Ctx {
+                state: &mut state,
+                version,
+                caller,
+                params: &request.params,
+                path_params: &path_params,
+                body: &request.body,
+                content_type: request.content_type.as_deref(),
+                multipart: &request.multipart,
+                clock: &inner.clock,
+                now_ms,
+                limits: inner.config.limits,
+                payload: request.payload,
+            };
+            let reply = handler(&mut ctx)?;
+            drop(state);
+            Ok((reply.into_response(&route.policy), None))
+        }
+        Handler::Emulator(handler) => {
+            let mut ctx = EmuCtx {
+                emu,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                params: &request.params,
+                path_params: &path_params,
+                body: &request.body,
+                journal_caller: None,
+            };
+            let reply = handler(&mut ctx)?;
+            Ok((reply.into_response(&route.policy), ctx.journal_caller))
         }
     }
-    Ok(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut buf = BytesMut::with_capacity(total);
-            chunks.iter().for_each(|c| buf.extend_from_slice(c));
-            buf.freeze()
-        }
-    })
 }
 
 /// One segment of a route pattern.
@@ -316,7 +333,7 @@ struct CompiledRoute {
     literals: usize,
 }
 
-/// Every route, pre-split into segments.
+/// Every route of every area, pre-split into segments.
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
@@ -351,21 +368,30 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The route for `method` on `rest` (path after `/api/{version}/`, no surrounding slashes)
-    /// in `version`, with its path parameters. Literal segments beat parameters.
+    /// The route for `method` on `rest` in `area` (for `/api`: the path after `/api/{version}/`
+    /// in `version`; elsewhere the whole path), without surrounding slashes, with its path
+    /// parameters. Literal segments beat parameters.
     pub(crate) fn find(
         &self,
         method: &Method,
+        area: Area,
         version: &str,
         rest: &str,
     ) -> Option<(&Route, Vec<(&'static str, String)>)> {
         let parts: Vec<&str> = rest.split('/').collect();
         self.routes
             .iter()
-            .filter(|r| r.route.method == *method && r.route.versions.contains(&version))
+            .filter(|r| r.route.area == area && r.route.method == *method)
+            .filter(|r| area != Area::Api || r.route.versions.contains(&version))
             .filter_map(|r| match_segments(&r.segments, &parts).map(|p| (r, p)))
             .max_by_key(|(r, _)| r.literals)
             .map(|(r, p)| (&r.route, p))
+    }
+
+    /// Every route (for route-table-driven tests and docs).
+    #[allow(dead_code)] // read by tests
+    pub(crate) fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter().map(|r| &r.route)
     }
 }
 
@@ -384,32 +410,8 @@ fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<Vec<(&'static 
     Some(params)
 }
 
-/// Decode `%XX` escapes (invalid escapes and invalid UTF-8 are kept/replaced, never an error).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A JSON response for admin and OIDC handlers.
+/// A JSON response (for code outside the route table).
+#[allow(dead_code)]
 pub(crate) fn ok_json(value: &serde_json::Value) -> Response {
     json_response(StatusCode::OK, value)
 }
@@ -417,7 +419,8 @@ pub(crate) fn ok_json(value: &serde_json::Value) -> Response {
 /// Routes that exist only in unit tests, to exercise the handler plumbing end to end.
 #[cfg(test)]
 pub(crate) fn test_routes() -> Vec<Route> {
-    use crate::api::Reply;
+    use crate::api::{Reply, ResponsePolicy};
+    use bytes::Bytes;
     use serde_json::json;
 
     fn echo(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -447,15 +450,57 @@ pub(crate) fn test_routes() -> Vec<Route> {
     fn boom(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         panic!("boom")
     }
+    /// `POST test/probe {first_ms, second_ms}`: a time-driven probe (`A` → `B` → `C`).
+    fn probe_start(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            first_ms: i64,
+            second_ms: i64,
+        }
+        let b: Body = ctx.decode()?;
+        let id = ctx.state.probes.start(ctx.now_ms, b.first_ms, b.second_ms);
+        Ok(Reply::json(json!({ "id": id })))
+    }
+    fn probe_get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        let id: u64 = ctx
+            .path_param("id")?
+            .parse()
+            .map_err(|_| ApiError::invalid_parameter("bad id"))?;
+        let t = ctx
+            .state
+            .probes
+            .items
+            .get(&id)
+            .ok_or_else(|| ApiError::does_not_exist("no probe"))?;
+        Ok(Reply::json(
+            json!({ "state": t.current(), "since_ms": t.since_ms(), "version": ctx.version }),
+        ))
+    }
+    fn scim_fail(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        Err(ApiError::does_not_exist("User 42 does not exist."))
+    }
+    fn scim_list(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        Ok(Reply::json(json!({"totalResults": 0, "Resources": []})))
+    }
     vec![
         Route::new(Method::POST, "test/echo/{id}", &["2.1"], echo),
         Route::new(Method::GET, "test/download", &["2.1"], download),
         Route::new(Method::GET, "test/panic", &["2.1"], boom),
+        Route::new(Method::POST, "test/probe", &["2.0", "2.2"], probe_start),
+        Route::new(Method::GET, "test/probe/{id}", &["2.0", "2.2"], probe_get),
+        Route::new(Method::GET, "test/scim/fail", &["2.0"], scim_fail)
+            .with_policy(ResponsePolicy::SCIM),
+        Route::new(Method::GET, "test/scim/list", &["2.0"], scim_list)
+            .with_policy(ResponsePolicy::SCIM),
     ]
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use bytes::Bytes;
+    use http::HeaderMap;
+    use http_body_util::BodyExt;
     use serde_json::{json, Value};
     use tower::ServiceExt;
 
@@ -555,6 +600,175 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::OK);
     }
 
+    async fn call(emu: &Emulator, method: Method, uri: &str, body: Value) -> (StatusCode, Value) {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {DEFAULT_ADMIN_TOKEN}"))
+            .body(match body {
+                Value::Null => Body::empty(),
+                body => Body::from(body.to_string()),
+            })
+            .expect("request");
+        let resp = emu.router().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_matched_version() {
+        let emu = Emulator::new();
+        let (_, v) = call(
+            &emu,
+            Method::POST,
+            "/api/2.2/test/probe",
+            json!({"first_ms": 1, "second_ms": 1}),
+        )
+        .await;
+        let (_, got) = call(
+            &emu,
+            Method::GET,
+            &format!("/api/2.2/test/probe/{}", v["id"]),
+            json!({}),
+        )
+        .await;
+        assert_eq!(got["version"], "2.2");
+        let (_, got) = call(
+            &emu,
+            Method::GET,
+            &format!("/api/2.0/test/probe/{}", v["id"]),
+            json!({}),
+        )
+        .await;
+        assert_eq!(got["version"], "2.0");
+        let (status, _) = call(&emu, Method::GET, "/api/2.1/test/probe/1", json!({})).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "2.1 is not a version of this route"
+        );
+    }
+
+    #[tokio::test]
+    async fn decode_errors_name_the_field() {
+        let emu = Emulator::new();
+        let (status, v) = call(
+            &emu,
+            Method::POST,
+            "/api/2.0/test/probe",
+            json!({"first_ms": 1}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            v,
+            json!({"error_code": "INVALID_PARAMETER_VALUE", "message": "Missing required field: second_ms"})
+        );
+        let (status, v) = call(
+            &emu,
+            Method::POST,
+            "/api/2.0/test/probe?second_ms=2",
+            json!({"first_ms": [1]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(v["error_code"], "MALFORMED_REQUEST");
+        assert_eq!(
+            v["message"],
+            "Could not parse request object: Expected int64 for field 'first_ms'"
+        );
+    }
+
+    #[tokio::test]
+    async fn scim_routes_keep_empty_lists_and_answer_scim_errors() {
+        let emu = Emulator::new();
+        let (status, v) = call(&emu, Method::GET, "/api/2.0/test/scim/fail", Value::Null).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            v,
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "detail": "User 42 does not exist.",
+                "status": "404",
+            })
+        );
+        let (_, v) = call(&emu, Method::GET, "/api/2.0/test/scim/list", Value::Null).await;
+        assert_eq!(v, json!({"totalResults": 0, "Resources": []}));
+    }
+
+    /// A time-driven resource moves on the virtual clock with no timer: twenty virtual minutes
+    /// of polling, as a client's waiter does, take milliseconds under tokio's paused time, and
+    /// each transition carries its own time, not the time it was observed.
+    #[tokio::test(start_paused = true)]
+    async fn time_driven_state_follows_paused_tokio_time() {
+        let emu = Emulator::builder()
+            .clock_mode(crate::ClockMode::Tokio)
+            .build();
+        let t0 = emu.clock().now_ms();
+        let started = std::time::Instant::now();
+        let (_, v) = call(
+            &emu,
+            Method::POST,
+            "/api/2.0/test/probe",
+            json!({"first_ms": 5 * 60_000, "second_ms": 15 * 60_000}),
+        )
+        .await;
+        let uri = format!("/api/2.0/test/probe/{}", v["id"]);
+        let mut polls = 0;
+        loop {
+            let (_, got) = call(&emu, Method::GET, &uri, Value::Null).await;
+            if got["state"] == "C" {
+                assert_eq!(got["since_ms"], t0 + 20 * 60_000);
+                break;
+            }
+            polls += 1;
+            assert!(polls < 1_000, "never reached C: {got}");
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        }
+        assert_eq!(
+            polls, 120,
+            "one poll every 10 virtual seconds for 20 minutes"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let log = emu.inner.state.lock().probes.log.clone();
+        assert_eq!(
+            log,
+            vec![
+                (1, t0 + 5 * 60_000, "A", "B"),
+                (1, t0 + 20 * 60_000, "B", "C")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn settle_route_and_frozen_clock_jumps() {
+        let emu = Emulator::new();
+        emu.clock().freeze();
+        let t0 = emu.clock().now_ms();
+        let (_, v) = call(
+            &emu,
+            Method::POST,
+            "/api/2.0/test/probe",
+            json!({"first_ms": 1000, "second_ms": 1000}),
+        )
+        .await;
+        assert_eq!(v["id"], 1);
+        emu.clock().advance(std::time::Duration::from_secs(3600));
+        // Nothing moves until something reads: the settle route settles everything now.
+        assert_eq!(*emu.inner.state.lock().probes.items[&1].current(), "A");
+        let req = http::Request::post("/__mock/settle")
+            .body(Body::empty())
+            .expect("request");
+        let resp = emu.router().oneshot(req).await.expect("infallible");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let probe = emu.inner.state.lock().probes.items[&1].clone();
+        assert_eq!((*probe.current(), probe.since_ms()), ("C", t0 + 2000));
+    }
+
     #[test]
     fn literal_segments_beat_parameters() {
         fn a(_: &mut Ctx<'_>) -> Result<crate::api::Reply, ApiError> {
@@ -564,19 +778,14 @@ mod tests {
             Route::new(Method::GET, "x/{id}", &["2.0"], a),
             Route::new(Method::GET, "x/list", &["2.0"], a),
         ]);
-        let (r, p) = t.find(&Method::GET, "2.0", "x/list").expect("found");
+        let find = |m: &Method, v: &str, rest: &str| t.find(m, Area::Api, v, rest);
+        let (r, p) = find(&Method::GET, "2.0", "x/list").expect("found");
         assert_eq!((r.path, p.len()), ("x/list", 0));
-        let (r, p) = t.find(&Method::GET, "2.0", "x/7").expect("found");
+        let (r, p) = find(&Method::GET, "2.0", "x/7").expect("found");
         assert_eq!((r.path, p), ("x/{id}", vec![("id", "7".to_owned())]));
-        assert!(t.find(&Method::GET, "2.1", "x/7").is_none());
-        assert!(t.find(&Method::POST, "2.0", "x/7").is_none());
-        assert!(t.find(&Method::GET, "2.0", "x/").is_none());
-    }
-
-    #[test]
-    fn percent_decoding_is_lenient() {
-        assert_eq!(percent_decode("a%20b%2F"), "a b/");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+        assert!(find(&Method::GET, "2.1", "x/7").is_none());
+        assert!(find(&Method::POST, "2.0", "x/7").is_none());
+        assert!(find(&Method::GET, "2.0", "x/").is_none());
+        assert!(t.find(&Method::GET, Area::Admin, "", "x/7").is_none());
     }
 }

@@ -1,10 +1,15 @@
 //! The emulated REST API families and the small framework their handlers use.
 //!
 //! Each family lives in `api/<family>.rs` and exposes `pub(crate) fn routes() -> Vec<Route>`;
-//! [`all_routes`] lists every family, one line each. A [`Route`] is a method, a path pattern after
-//! `/api/{version}/` (`token/list`, `token/{token_id}`), the versions it answers on, and a
-//! synchronous [`Handler`] that runs with the state locked. The dispatcher (see `router.rs`)
-//! authenticates the caller, reads and parses the body, and hands the handler a [`Ctx`].
+//! its state lives in `state/<family>.rs`. [`all_routes`] lists every family, one line each, and
+//! the OAuth (`auth.rs`) and admin (`admin.rs`) routes: one route table serves every path.
+//!
+//! A [`Route`] is a method, an [`Area`], a path pattern (`token/list`, `token/{token_id}`), the
+//! API versions it answers on, a [`Handler`] and a [`ResponsePolicy`]. The dispatcher (see
+//! `router.rs`) authenticates the caller, reads and parses the body, settles time-driven state
+//! and hands an `/api` handler a [`Ctx`] over the locked state; `/oidc` and `/__mock` handlers get
+//! an [`EmuCtx`]. Handlers read typed requests with [`Ctx::decode`] and fail with
+//! [`ApiError`]s built from [`crate::error::ErrorCode`]s.
 
 pub(crate) mod dbfs;
 pub(crate) mod scim;
@@ -12,17 +17,18 @@ pub(crate) mod secrets;
 pub(crate) mod token;
 pub(crate) mod workspace;
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::emulator::Emulator;
 use crate::error::{json_response, ApiError};
 use crate::params::Params;
 use crate::state::{Limits, Principal, State};
 
-/// Every route of every family.
+/// Every route: each API family's, then the OAuth/discovery and `/__mock` admin routes.
 pub(crate) fn all_routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(token::routes());
@@ -30,25 +36,113 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(secrets::routes());
     routes.extend(dbfs::routes());
     routes.extend(workspace::routes());
+    routes.extend(crate::auth::routes());
+    routes.extend(crate::admin::routes());
     #[cfg(test)]
     routes.extend(crate::router::test_routes());
     routes
 }
 
-/// A handler: synchronous, short, over the locked state.
-pub(crate) type Handler = fn(&mut Ctx<'_>) -> Result<Reply, ApiError>;
+/// Which part of the URL space a route lives in; each has its own rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Area {
+    /// `/api/{version}/...`: bearer authentication, faults, journal.
+    Api,
+    /// `/oidc/...` and `/.well-known/...`: OAuth and discovery; faults and journal, no bearer
+    /// authentication.
+    Oidc,
+    /// `/__mock/...`: the emulator's own control API; no authentication, faults or journal.
+    Admin,
+}
+
+/// An `/api` handler: synchronous, short, over the locked state.
+pub(crate) type StateHandler = fn(&mut Ctx<'_>) -> Result<Reply, ApiError>;
+
+/// An `/oidc` or `/__mock` handler: it sees the whole emulator (clock, faults, journal) and
+/// locks the state itself if it needs it.
+pub(crate) type EmulatorHandler = fn(&mut EmuCtx<'_>) -> Result<Reply, ApiError>;
+
+/// What runs a route.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Handler {
+    /// Runs with the state locked and settled (see [`Ctx`]).
+    State(StateHandler),
+    /// Runs with the emulator (see [`EmuCtx`]).
+    Emulator(EmulatorHandler),
+}
 
 /// Work done before the state is locked (e.g. decoding a large base64 payload), from the parsed
 /// parameters and multipart parts; its result reaches the handler as [`Ctx::payload`].
 pub(crate) type Prepare = fn(&Params, &[MultipartField]) -> Result<Option<Bytes>, ApiError>;
 
+/// How a route's answers are shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResponsePolicy {
+    /// Drop object keys holding empty arrays (the Databricks REST APIs omit empty lists).
+    pub strip_empty_lists: bool,
+    /// Top-level keys kept even when their list is empty (SCIM's `Resources`).
+    pub keep_empty: &'static [&'static str],
+    /// The `Content-Type` of JSON answers.
+    pub content_type: &'static str,
+    /// The shape of error bodies.
+    pub errors: ErrorShape,
+}
+
+/// The body shape of an error answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorShape {
+    /// `{"error_code": .., "message": ..}` (and the other legacy shapes `ApiError` carries).
+    Databricks,
+    /// RFC 7644 §3.12: `{"schemas": [Error], "detail": .., "status": ".."}`.
+    Scim,
+}
+
+impl ResponsePolicy {
+    /// The Databricks REST APIs: empty lists dropped, `application/json`, error envelope.
+    pub(crate) const DATABRICKS: Self = Self {
+        strip_empty_lists: true,
+        keep_empty: &[],
+        content_type: "application/json",
+        errors: ErrorShape::Databricks,
+    };
+    /// SCIM 2.0: a list answer keeps `Resources` even when empty (RFC 7644 §3.4.2); other empty
+    /// lists are omitted as in the rest of the API (`/Me` of a user in no group has no `groups`);
+    /// SCIM error bodies. Databricks answers SCIM with `application/json` (and accepts
+    /// `application/scim+json` requests, as every content type is read as JSON).
+    pub(crate) const SCIM: Self = Self {
+        strip_empty_lists: true,
+        keep_empty: &["Resources"],
+        content_type: "application/json",
+        errors: ErrorShape::Scim,
+    };
+    /// OAuth, discovery and the admin API: JSON as built, error envelope.
+    pub(crate) const PLAIN: Self = Self {
+        strip_empty_lists: false,
+        keep_empty: &[],
+        content_type: "application/json",
+        errors: ErrorShape::Databricks,
+    };
+
+    /// The HTTP answer for `err` under this policy.
+    pub(crate) fn error_response(&self, err: ApiError) -> Response {
+        match self.errors {
+            ErrorShape::Databricks => err.into_response(),
+            ErrorShape::Scim => err.into_scim().into_response(),
+        }
+    }
+}
+
 /// One routed endpoint.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub method: Method,
-    /// Path after `/api/{version}/`; `{name}` segments capture one path segment.
+    /// The URL area the route lives in.
+    pub area: Area,
+    /// For [`Area::Api`], the path after `/api/{version}/` (`token/list`); otherwise the path
+    /// without its leading slash (`oidc/v1/token`, `__mock/faults/{id}`). `{name}` segments
+    /// capture one path segment.
     pub path: &'static str,
-    /// API versions the route answers on (`"2.0"`, `"2.1"`, `"2.2"`).
+    /// API versions the route answers on (`"2.0"`, `"2.1"`, `"2.2"`); empty outside `/api`.
     pub versions: &'static [&'static str],
     pub handler: Handler,
     /// Optional step run before the state is locked.
@@ -56,23 +150,46 @@ pub(crate) struct Route {
     /// A larger request body limit for this route (the emulator's limit applies when it is
     /// larger): DBFS `put` takes multipart uploads of up to 2 GB.
     pub max_body: Option<usize>,
+    /// How answers are shaped.
+    pub policy: ResponsePolicy,
 }
 
 impl Route {
-    /// A route for `method` on `path` in `versions`.
+    /// An `/api` route for `method` on `path` in `versions`.
     pub(crate) fn new(
         method: Method,
         path: &'static str,
         versions: &'static [&'static str],
-        handler: Handler,
+        handler: StateHandler,
     ) -> Self {
         Self {
             method,
+            area: Area::Api,
             path,
             versions,
-            handler,
+            handler: Handler::State(handler),
             prepare: None,
             max_body: None,
+            policy: ResponsePolicy::DATABRICKS,
+        }
+    }
+
+    /// A route outside `/api` (`area` is [`Area::Oidc`] or [`Area::Admin`]).
+    pub(crate) fn outside_api(
+        area: Area,
+        method: Method,
+        path: &'static str,
+        handler: EmulatorHandler,
+    ) -> Self {
+        Self {
+            method,
+            area,
+            path,
+            versions: &[],
+            handler: Handler::Emulator(handler),
+            prepare: None,
+            max_body: None,
+            policy: ResponsePolicy::PLAIN,
         }
     }
 
@@ -85,6 +202,12 @@ impl Route {
     /// The same route with a [`Prepare`] step.
     pub(crate) fn with_prepare(mut self, prepare: Prepare) -> Self {
         self.prepare = Some(prepare);
+        self
+    }
+
+    /// The same route with another response policy.
+    pub(crate) fn with_policy(mut self, policy: ResponsePolicy) -> Self {
+        self.policy = policy;
         self
     }
 }
@@ -101,6 +224,8 @@ pub(crate) struct MultipartField {
 #[allow(dead_code)] // body, content_type and multipart are read by upload endpoints (DBFS, Workspace)
 pub(crate) struct Ctx<'a> {
     pub state: &'a mut State,
+    /// The API version of the request path (`"2.0"`, `"2.1"` or `"2.2"`).
+    pub version: &'a str,
     /// The authenticated principal.
     pub caller: &'a Principal,
     /// JSON body object (or multipart text fields) merged with the query string.
@@ -124,11 +249,42 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The `{name}` path segment.
     pub(crate) fn path_param(&self, name: &str) -> Result<&str, ApiError> {
-        self.path_params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| ApiError::internal(format!("route has no path parameter {name}")))
+        path_param(self.path_params, name)
+    }
+
+    /// The request parameters decoded into `T` (see `decode.rs` for leniencies and errors).
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.params.decode()
+    }
+}
+
+fn path_param<'a>(params: &'a [(&'static str, String)], name: &str) -> Result<&'a str, ApiError> {
+    params
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| ApiError::internal(format!("route has no path parameter {name}")))
+}
+
+/// What an `/oidc` or `/__mock` handler sees: the emulator and the parsed request.
+pub(crate) struct EmuCtx<'a> {
+    pub emu: &'a Emulator,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    /// JSON body object (or form fields) merged with the query string.
+    pub params: &'a Params,
+    /// Captures of `{name}` path segments, percent-decoded.
+    pub path_params: &'a [(&'static str, String)],
+    /// The raw request body.
+    pub body: &'a Bytes,
+    /// The principal to record in the journal, if the handler authenticated one.
+    pub journal_caller: Option<String>,
+}
+
+impl EmuCtx<'_> {
+    /// The `{name}` path segment.
+    pub(crate) fn path_param(&self, name: &str) -> Result<&str, ApiError> {
+        path_param(self.path_params, name)
     }
 }
 
@@ -137,6 +293,7 @@ impl Ctx<'_> {
 pub(crate) struct Reply {
     status: StatusCode,
     body: ReplyBody,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +311,15 @@ impl Reply {
         Self {
             status: StatusCode::OK,
             body: ReplyBody::Json(value),
+            headers: Vec::new(),
         }
+    }
+
+    /// 200 with `value` serialized to JSON (for typed response structs).
+    pub(crate) fn typed<T: serde::Serialize>(value: &T) -> Result<Self, ApiError> {
+        serde_json::to_value(value)
+            .map(Self::json)
+            .map_err(|e| ApiError::internal(format!("cannot serialize the answer: {e}")))
     }
 
     /// 200 `{}`.
@@ -171,6 +336,7 @@ impl Reply {
                 content_type: content_type.to_owned(),
                 data,
             },
+            headers: Vec::new(),
         }
     }
 
@@ -181,12 +347,36 @@ impl Reply {
         self
     }
 
-    /// The HTTP response.
-    pub(crate) fn into_response(self) -> Response {
-        match self.body {
+    /// The same reply with an extra response header.
+    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The HTTP response, shaped by `policy`.
+    pub(crate) fn into_response(self, policy: &ResponsePolicy) -> Response {
+        let mut resp = match self.body {
             ReplyBody::Json(mut value) => {
-                strip_empty_lists(&mut value);
-                json_response(self.status, &value)
+                if policy.strip_empty_lists {
+                    let kept: Vec<(String, Value)> = policy
+                        .keep_empty
+                        .iter()
+                        .filter_map(|k| Some(((*k).to_owned(), value.get(*k)?.clone())))
+                        .filter(|(_, v)| v.as_array().is_some_and(Vec::is_empty))
+                        .collect();
+                    strip_empty_lists(&mut value);
+                    if let Value::Object(map) = &mut value {
+                        map.extend(kept);
+                    }
+                }
+                let mut resp = json_response(self.status, &value);
+                if policy.content_type != "application/json" {
+                    resp.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(policy.content_type),
+                    );
+                }
+                resp
             }
             ReplyBody::Bytes { content_type, data } => {
                 let mut resp = Response::new(axum::body::Body::from(data));
@@ -196,7 +386,11 @@ impl Reply {
                 resp.headers_mut().insert(header::CONTENT_TYPE, ct);
                 resp
             }
+        };
+        for (name, value) in self.headers {
+            resp.headers_mut().insert(name, value);
         }
+        resp
     }
 }
 

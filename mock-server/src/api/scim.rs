@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Ctx, Reply, ResponsePolicy, Route};
 use crate::error::ApiError;
 use crate::state::{Principal, State};
 
@@ -13,7 +13,7 @@ const WORKSPACE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:work
 /// The SCIM routes (2.0 only).
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
-    vec![Route::new(Method::GET, "preview/scim/v2/Me", V, me)]
+    vec![Route::new(Method::GET, "preview/scim/v2/Me", V, me).with_policy(ResponsePolicy::SCIM)]
 }
 
 /// A user (or a service principal seen as a user: `userName` is its application id) as SCIM JSON.

@@ -1,7 +1,7 @@
 //! Token API — `/api/2.0/token` (catalogue §3): the caller's own personal access tokens.
 
 use http::Method;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
@@ -18,59 +18,81 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-/// PublicTokenInfo: `expiry_time` -1 means never; absent comment/scopes are omitted.
-fn token_info(token_id: &str, t: &TokenRecord) -> Value {
-    let mut info = Map::new();
-    info.insert("token_id".into(), json!(token_id));
-    info.insert("creation_time".into(), json!(t.creation_time));
-    info.insert("expiry_time".into(), json!(t.expiry_time.unwrap_or(-1)));
-    if let Some(c) = &t.comment {
-        info.insert("comment".into(), json!(c));
+/// `PublicTokenInfo`: `expiry_time` -1 means never; absent comment/scopes are omitted.
+#[derive(Debug, Serialize)]
+struct TokenInfo<'a> {
+    token_id: &'a str,
+    creation_time: i64,
+    expiry_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<&'a [String]>,
+}
+
+impl<'a> TokenInfo<'a> {
+    fn of(token_id: &'a str, t: &'a TokenRecord) -> Self {
+        Self {
+            token_id,
+            creation_time: t.creation_time,
+            expiry_time: t.expiry_time.unwrap_or(-1),
+            comment: t.comment.as_deref(),
+            scopes: t.scopes.as_deref(),
+        }
     }
-    if let Some(s) = &t.scopes {
-        info.insert("scopes".into(), json!(s));
-    }
-    Value::Object(info)
+}
+
+/// `POST token/create` request.
+#[derive(Debug, Deserialize)]
+struct CreateRequest {
+    lifetime_seconds: Option<i64>,
+    comment: Option<String>,
+    scopes: Option<Vec<String>>,
+    /// Accepted for compatibility with newer clients; the emulator does not infer scopes.
+    #[allow(dead_code)]
+    autoscope_enabled: Option<bool>,
 }
 
 /// `POST token/create`.
 fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let lifetime = ctx.params.opt_i64("lifetime_seconds")?;
-    let comment = ctx.params.opt_str("comment")?.map(str::to_owned);
-    let scopes = ctx.params.opt_str_list("scopes")?;
-    // Accepted for compatibility with newer clients; the emulator does not infer scopes.
-    ctx.params.opt_bool("autoscope_enabled")?;
+    let req: CreateRequest = ctx.decode()?;
     let (value, id) = ctx.state.tokens.create_pat(
         &ctx.caller.id,
         ctx.now_ms,
-        lifetime,
-        comment,
-        scopes,
+        req.lifetime_seconds,
+        req.comment,
+        req.scopes,
         ctx.limits,
     )?;
-    let info = ctx
-        .state
-        .tokens
-        .live_pats_of(&ctx.caller.id, ctx.now_ms)
+    let pats = ctx.state.tokens.live_pats_of(&ctx.caller.id, ctx.now_ms);
+    let info = pats
         .into_iter()
         .find(|(tid, _)| *tid == id)
-        .map(|(tid, t)| token_info(tid, t))
+        .map(|(tid, t)| TokenInfo::of(tid, t))
         .ok_or_else(|| ApiError::internal("token vanished after creation"))?;
-    Ok(Reply::json(
-        json!({"token_value": value, "token_info": info}),
-    ))
+    #[derive(Serialize)]
+    struct Created<'a> {
+        token_value: String,
+        token_info: TokenInfo<'a>,
+    }
+    Reply::typed(&Created {
+        token_value: value,
+        token_info: info,
+    })
 }
 
 /// `GET token/list`: the caller's live PATs, oldest first.
 fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let infos: Vec<Value> = ctx
-        .state
-        .tokens
-        .live_pats_of(&ctx.caller.id, ctx.now_ms)
+    let pats = ctx.state.tokens.live_pats_of(&ctx.caller.id, ctx.now_ms);
+    let infos: Vec<TokenInfo<'_>> = pats
         .into_iter()
-        .map(|(id, t)| token_info(id, t))
+        .map(|(id, t)| TokenInfo::of(id, t))
         .collect();
-    Ok(Reply::json(json!({ "token_infos": infos })))
+    #[derive(Serialize)]
+    struct List<'a> {
+        token_infos: Vec<TokenInfo<'a>>,
+    }
+    Reply::typed(&List { token_infos: infos })
 }
 
 /// `POST token/delete`.

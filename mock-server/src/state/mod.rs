@@ -5,6 +5,7 @@
 //! built-in groups `admins` and `users` always exist; `users` implicitly contains every user and
 //! service principal. Names are unique case-insensitively (user names are e-mail addresses).
 
+pub(crate) mod timeline;
 mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -121,6 +122,9 @@ pub(crate) struct State {
     pub(crate) dbfs: crate::api::dbfs::DbfsState,
     pub(crate) secrets: crate::api::secrets::SecretStore,
     pub(crate) workspace: crate::api::workspace::Tree,
+    /// A test-only time-driven family (see `timeline.rs`).
+    #[cfg(test)]
+    pub(crate) probes: timeline::probe::Probes,
 }
 
 impl State {
@@ -136,6 +140,8 @@ impl State {
             dbfs: Default::default(),
             secrets: Default::default(),
             workspace: Default::default(),
+            #[cfg(test)]
+            probes: Default::default(),
         };
         // Names are fixed and distinct, so these cannot fail; errors are ignored rather than
         // unwrapped, and the admin user is only linked when it was created.
@@ -153,6 +159,17 @@ impl State {
             );
         }
         s
+    }
+
+    /// Apply every time-driven transition due by `now_ms`, family by family (a family that
+    /// depends on another comes after it). The dispatcher calls this before every `/api` handler,
+    /// so handlers always read the state as of the clock; see `timeline.rs`.
+    pub(crate) fn settle(&mut self, now_ms: i64) {
+        #[cfg(test)]
+        if self.probes.next_due().is_some_and(|t| t <= now_ms) {
+            self.probes.settle(now_ms);
+        }
+        let _ = now_ms;
     }
 
     fn alloc_id(&mut self) -> String {

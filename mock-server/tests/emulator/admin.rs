@@ -114,11 +114,20 @@ async fn clock_control() {
         json!({"set_ms": 1_000, "freeze": true}),
     )
     .await;
-    assert_eq!(r.json, json!({"now_ms": 1_000, "frozen": true}));
+    assert_eq!(
+        r.json,
+        json!({"now_ms": 1_000, "frozen": true, "mode": "system"})
+    );
     let r = admin(&api, "POST", "/__mock/clock", json!({"advance_ms": 500})).await;
-    assert_eq!(r.json, json!({"now_ms": 1_500, "frozen": true}));
+    assert_eq!(
+        r.json,
+        json!({"now_ms": 1_500, "frozen": true, "mode": "system"})
+    );
     let r = admin(&api, "GET", "/__mock/clock", Value::Null).await;
-    assert_eq!(r.json, json!({"now_ms": 1_500, "frozen": true}));
+    assert_eq!(
+        r.json,
+        json!({"now_ms": 1_500, "frozen": true, "mode": "system"})
+    );
     let r = admin(&api, "POST", "/__mock/clock", json!({"advance_ms": -1})).await;
     assert_eq!(r.error().1, "INVALID_PARAMETER_VALUE");
     let r = admin(&api, "POST", "/__mock/clock", json!({"freeze": false})).await;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod connections;
 mod faults;
 mod journal;
 mod oauth;

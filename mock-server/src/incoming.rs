@@ -1,0 +1,209 @@
+//! The incoming request body, and the helpers that read it: size limits, draining, multipart,
+//! percent-decoding.
+//!
+//! A keep-alive connection must stay usable after every answer, including the ones given before
+//! the body was read (no token, bad token, unknown route, bad API version, an injected fault): the
+//! client has sent, or is sending, the body, and the next request on the connection starts after
+//! it. So the dispatcher wraps the body in an [`Incoming`] and, once the answer is ready, calls
+//! [`Incoming::finish`], which reads and discards whatever the handler did not read, up to the
+//! emulator's body limit. Beyond the limit (or on a declared `Content-Length` over it, or a broken
+//! body) it does not read on: the answer then carries `Connection: close`, so the client knows
+//! to open a new connection rather than meeting a reset one.
+
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use http::{header, HeaderMap};
+use http_body_util::BodyExt;
+
+use crate::api::MultipartField;
+use crate::error::{ApiError, ErrorCode};
+
+/// A request body that is read at most once, and drained if it was not.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    body: Option<Body>,
+    declared: Option<u64>,
+    close: bool,
+}
+
+impl Incoming {
+    /// Wrap `body`; `headers` give its declared length, if any.
+    pub(crate) fn new(body: Body, headers: &HeaderMap) -> Self {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        Self {
+            body: Some(body),
+            declared,
+            close: false,
+        }
+    }
+
+    /// Read the whole body, refusing (with 413) anything over `limit` bytes without buffering
+    /// more than `limit` bytes: a declared `Content-Length` over the limit is refused before
+    /// reading. A refused or broken body closes the connection after the answer.
+    pub(crate) async fn read(&mut self, limit: usize) -> Result<Bytes, ApiError> {
+        let Some(mut body) = self.body.take() else {
+            return Ok(Bytes::new());
+        };
+        if self.declared.is_some_and(|n| n > limit as u64) {
+            self.close = true;
+            return Err(ApiError::body_too_large(limit));
+        }
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                self.close = true;
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "Failed to read request body",
+                ));
+            };
+            if let Ok(data) = frame.into_data() {
+                total = total.saturating_add(data.len());
+                if total > limit {
+                    self.close = true;
+                    return Err(ApiError::body_too_large(limit));
+                }
+                chunks.push(data);
+            }
+        }
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => {
+                let mut buf = BytesMut::with_capacity(total);
+                chunks.iter().for_each(|c| buf.extend_from_slice(c));
+                buf.freeze()
+            }
+        })
+    }
+
+    /// Read and discard what is left of the body, up to `limit` bytes; past that (or when the
+    /// body cannot be read) mark the connection for closing instead.
+    pub(crate) async fn finish(&mut self, limit: usize) {
+        let Some(mut body) = self.body.take() else {
+            return;
+        };
+        if self.declared.is_some_and(|n| n > limit as u64) {
+            self.close = true;
+            return;
+        }
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        total = total.saturating_add(data.len());
+                        if total > limit {
+                            self.close = true;
+                            return;
+                        }
+                    }
+                }
+                Err(_) => {
+                    self.close = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// True when the answer must carry `Connection: close`.
+    pub(crate) fn must_close(&self) -> bool {
+        self.close
+    }
+}
+
+/// True for a `multipart/form-data` content type.
+pub(crate) fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .get(..19)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// Parse a `multipart/form-data` body into its parts.
+pub(crate) async fn parse_multipart(
+    content_type: &str,
+    body: Bytes,
+) -> Result<Vec<MultipartField>, ApiError> {
+    let bad =
+        |e: multer::Error| ApiError::malformed(format!("Invalid multipart/form-data body: {e}"));
+    let boundary = multer::parse_boundary(content_type).map_err(bad)?;
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let data = field.bytes().await.map_err(bad)?;
+        fields.push(MultipartField {
+            name,
+            filename,
+            data,
+        });
+    }
+    Ok(fields)
+}
+
+/// Decode `%XX` escapes (invalid escapes and invalid UTF-8 are kept/replaced, never an error).
+pub(crate) fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_is_lenient() {
+        assert_eq!(percent_decode("a%20b%2F"), "a b/");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+    }
+
+    #[tokio::test]
+    async fn unread_bodies_are_drained_up_to_the_limit() {
+        let mut small = Incoming::new(Body::from("0123456789"), &HeaderMap::new());
+        small.finish(10).await;
+        assert!(!small.must_close());
+
+        let mut big = Incoming::new(Body::from("0123456789x"), &HeaderMap::new());
+        big.finish(10).await;
+        assert!(big.must_close());
+
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, http::HeaderValue::from_static("99"));
+        let mut declared = Incoming::new(Body::from("short"), &headers);
+        assert!(declared.read(10).await.is_err());
+        assert!(declared.must_close());
+
+        let mut read = Incoming::new(Body::from("abc"), &HeaderMap::new());
+        assert_eq!(read.read(10).await.ok(), Some(Bytes::from_static(b"abc")));
+        read.finish(10).await;
+        assert!(!read.must_close());
+    }
+}
