@@ -192,6 +192,7 @@ fn issue_token(
     let now = emu.inner.clock.now_ms();
     let mut state = emu.inner.state.lock();
     let sp = state
+        .identity
         .check_client_secret(&client_id, &secret)
         .cloned()
         .ok_or_else(bad_client)?;

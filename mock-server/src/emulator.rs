@@ -233,7 +233,7 @@ impl Emulator {
         let mut state = self.inner.state.lock();
         let user = state.add_user(user_name, display_name)?;
         if admin {
-            state.add_member(ADMINS_GROUP, &user.user_name)?;
+            state.identity.add_member(ADMINS_GROUP, &user.user_name)?;
         }
         Ok(user)
     }
@@ -248,7 +248,9 @@ impl Emulator {
         let mut state = self.inner.state.lock();
         let sp = state.add_service_principal(display_name)?;
         if admin {
-            state.add_member(ADMINS_GROUP, &sp.application_id)?;
+            state
+                .identity
+                .add_member(ADMINS_GROUP, &sp.application_id)?;
         }
         Ok(sp)
     }
@@ -274,6 +276,7 @@ impl Emulator {
         let now = self.inner.clock.now_ms();
         let mut state = self.inner.state.lock();
         let owner = state
+            .identity
             .principal_by_name(principal)
             .map(|p| p.id.clone())
             .ok_or_else(|| {
@@ -295,17 +298,22 @@ impl Emulator {
 
     /// Add a group.
     pub fn create_group(&self, name: &str) -> Result<GroupInfo, ApiError> {
-        self.inner.state.lock().add_group(name)
+        self.inner.state.lock().identity.add_group(name)
     }
 
     /// Make `member` (a user name, application id or group name) a member of `group`.
     pub fn add_group_member(&self, group: &str, member: &str) -> Result<(), ApiError> {
-        self.inner.state.lock().add_member(group, member)
+        self.inner.state.lock().identity.add_member(group, member)
     }
 
     /// The user or service principal called `name` (user name or application id).
     pub fn principal(&self, name: &str) -> Option<Principal> {
-        self.inner.state.lock().principal_by_name(name).cloned()
+        self.inner
+            .state
+            .lock()
+            .identity
+            .principal_by_name(name)
+            .cloned()
     }
 
     /// The emulator clock: every timestamp and expiry uses it.

@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Vec<Route> {
 /// (our inference).
 pub(crate) fn user_json(state: &State, p: &Principal) -> Value {
     let groups: Vec<Value> = state
+        .identity
         .groups_of(&p.id)
         .into_iter()
         .filter(|g| g.direct)

@@ -37,7 +37,6 @@
 //! Secret values are kept only in this store; its `Debug` redacts them, and handlers never log.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -48,6 +47,8 @@ use serde_json::{json, Map, Value};
 
 use super::{Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
+use crate::state::permissions::{Grant, Grants};
+use crate::state::secrets::{KeyVault, Permission, Scope, SecretBytes, StoredSecret};
 use crate::state::{Principal, State, USERS_GROUP};
 
 /// Default most scopes per workspace (the legacy documented limit; current docs say 1000).
@@ -75,90 +76,6 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::new(Method::GET, "secrets/acls/get", V, get_acl),
         Route::new(Method::GET, "secrets/acls/list", V, list_acls),
     ]
-}
-
-/// A permission level; the derived order is the documented one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Permission {
-    Read,
-    Write,
-    Manage,
-}
-
-impl Permission {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "READ" => Some(Self::Read),
-            "WRITE" => Some(Self::Write),
-            "MANAGE" => Some(Self::Manage),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "READ",
-            Self::Write => "WRITE",
-            Self::Manage => "MANAGE",
-        }
-    }
-}
-
-/// A stored secret value. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-struct SecretBytes(Vec<u8>);
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<redacted {} bytes>", self.0.len())
-    }
-}
-
-#[derive(Debug, Clone)]
-struct StoredSecret {
-    /// The key as first put.
-    key: String,
-    value: SecretBytes,
-    last_updated_timestamp: i64,
-}
-
-#[derive(Debug, Clone)]
-struct Acl {
-    /// Canonical principal name (user name, application id or group name).
-    principal: String,
-    permission: Permission,
-}
-
-#[derive(Debug, Clone)]
-struct KeyVault {
-    resource_id: String,
-    dns_name: String,
-}
-
-#[derive(Debug, Clone)]
-struct Scope {
-    name: String,
-    keyvault: Option<KeyVault>,
-    /// Lower-cased key → secret.
-    secrets: BTreeMap<String, StoredSecret>,
-    /// Lower-cased principal → ACL.
-    acls: BTreeMap<String, Acl>,
-}
-
-impl Scope {
-    fn backend_type(&self) -> &'static str {
-        if self.keyvault.is_some() {
-            "AZURE_KEYVAULT"
-        } else {
-            "DATABRICKS"
-        }
-    }
-}
-
-/// Every secret scope of the workspace, keyed by lower-cased name.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SecretStore {
-    scopes: BTreeMap<String, Scope>,
 }
 
 /// Whether `name` is 1–128 characters of letters, digits, `-`, `_`, `.` (and `@` if allowed).
@@ -189,23 +106,6 @@ fn scope_mut<'a>(state: &'a mut State, name: &str) -> Result<&'a mut Scope, ApiE
         .ok_or_else(|| scope_not_found(name))
 }
 
-/// The caller's effective permission on `scope`: `MANAGE` for admins, else the highest ACL
-/// naming the caller or one of its groups (transitively; `users` holds every principal).
-fn effective_permission(state: &State, scope: &Scope, caller: &Principal) -> Option<Permission> {
-    if state.is_admin(&caller.id) {
-        return Some(Permission::Manage);
-    }
-    std::iter::once(caller.user_name.to_lowercase())
-        .chain(
-            state
-                .groups_of(&caller.id)
-                .into_iter()
-                .map(|g| g.display_name.to_lowercase()),
-        )
-        .filter_map(|name| scope.acls.get(&name).map(|a| a.permission))
-        .max()
-}
-
 /// The named scope, if the caller holds at least `needed` on it.
 fn authorized<'a>(
     state: &'a State,
@@ -214,7 +114,7 @@ fn authorized<'a>(
     needed: Permission,
 ) -> Result<&'a Scope, ApiError> {
     let s = scope_of(state, scope)?;
-    match effective_permission(state, s, caller) {
+    match s.acls.effective(&state.identity, caller) {
         Some(have) if have >= needed => Ok(s),
         _ => Err(ApiError::new(
             ErrorCode::PermissionDenied,
@@ -232,9 +132,15 @@ fn authorized<'a>(
 /// group (display name).
 fn canonical_principal(state: &State, name: &str) -> Option<String> {
     state
+        .identity
         .principal_by_name(name)
         .map(|p| p.user_name.clone())
-        .or_else(|| state.group_by_name(name).map(|g| g.display_name.clone()))
+        .or_else(|| {
+            state
+                .identity
+                .group_by_name(name)
+                .map(|g| g.display_name.clone())
+        })
 }
 
 /// `POST secrets/scopes/create`.
@@ -319,14 +225,8 @@ fn create_scope(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             ),
         ));
     }
-    let mut acls = BTreeMap::new();
-    acls.insert(
-        grantee.to_lowercase(),
-        Acl {
-            principal: grantee,
-            permission: Permission::Manage,
-        },
-    );
+    let mut acls = Grants::default();
+    acls.set(&grantee, Permission::Manage);
     store.scopes.insert(
         key,
         Scope {
@@ -508,8 +408,8 @@ fn get_secret(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     })))
 }
 
-fn acl_json(acl: &Acl) -> Value {
-    json!({"principal": acl.principal, "permission": acl.permission.as_str()})
+fn acl_json(acl: &Grant<Permission>) -> Value {
+    json!({"principal": acl.principal, "permission": acl.level.as_str()})
 }
 
 /// `POST secrets/acls/put`: needs MANAGE; creates or overwrites the principal's ACL.
@@ -527,13 +427,7 @@ fn put_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         ApiError::invalid_parameter(format!("Principal {principal} does not exist."))
     })?;
     let s = scope_mut(ctx.state, scope)?;
-    s.acls.insert(
-        canonical.to_lowercase(),
-        Acl {
-            principal: canonical,
-            permission,
-        },
-    );
+    s.acls.set(&canonical, permission);
     Ok(Reply::empty())
 }
 
@@ -546,7 +440,7 @@ fn delete_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         ApiError::does_not_exist(format!("Principal {principal} does not exist."))
     })?;
     let s = scope_mut(ctx.state, scope)?;
-    match s.acls.remove(&canonical.to_lowercase()) {
+    match s.acls.remove(&canonical) {
         Some(_) => Ok(Reply::empty()),
         None => Err(acl_not_found(&s.name, &canonical)),
     }
@@ -567,7 +461,7 @@ fn get_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         ApiError::invalid_parameter(format!("Principal {principal} does not exist."))
     })?;
     s.acls
-        .get(&canonical.to_lowercase())
+        .get(&canonical)
         .map(|acl| Reply::json(acl_json(acl)))
         .ok_or_else(|| acl_not_found(&s.name, &canonical))
 }
@@ -576,7 +470,7 @@ fn get_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 fn list_acls(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let scope = ctx.params.str("scope")?;
     let s = authorized(ctx.state, ctx.caller, scope, Permission::Manage)?;
-    let items: Vec<Value> = s.acls.values().map(acl_json).collect();
+    let items: Vec<Value> = s.acls.iter().map(acl_json).collect();
     Ok(Reply::json(json!({ "items": items })))
 }
 

@@ -207,6 +207,13 @@ impl TokenStore {
         }
         found
     }
+
+    /// Remove every token (PAT or OAuth) `owner` holds; returns how many.
+    pub(crate) fn revoke_all_of(&mut self, owner: &str) -> usize {
+        let before = self.by_hash.len();
+        self.by_hash.retain(|_, t| t.owner != owner);
+        before - self.by_hash.len()
+    }
 }
 
 #[cfg(test)]
