@@ -467,12 +467,6 @@ async fn dbfs_delete_tree(admin: &Client, path: &str) -> Result<(), Error> {
 /// scenario's own assertions still check behaviour).
 #[macro_export]
 macro_rules! snapshot {
-    ($h:expr, $name:expr) => {
-        $crate::snapshot!($h, $name, $h.take_exchanges())
-    };
-    ($h:expr, $name:expr, $value:expr) => {
-        $crate::snapshot!(settings = $h.settings(), $h, $name, $value)
-    };
     (settings = $settings:expr, $h:expr, $name:expr) => {
         $crate::snapshot!(settings = $settings, $h, $name, $h.take_exchanges())
     };
@@ -484,6 +478,12 @@ macro_rules! snapshot {
             harness.clear_exchanges();
         }
     }};
+    ($h:expr, $name:expr) => {
+        $crate::snapshot!($h, $name, $h.take_exchanges())
+    };
+    ($h:expr, $name:expr, $value:expr) => {
+        $crate::snapshot!(settings = $h.settings(), $h, $name, $value)
+    };
 }
 
 /// A portable scenario: a name and the `async fn(&Harness)` it runs.
