@@ -149,7 +149,7 @@ async fn every_endpoint_once(h: &Harness) {
         .expect("mkdirs again is fine");
     snap!(h, "mkdirs");
 
-    ws.import(&format!("{root}/demo/hello"), "print('hello')\n")
+    ws.import(format!("{root}/demo/hello"), "print('hello')\n")
         .format(Format::Source)
         .language(Language::Python)
         .send()
@@ -157,7 +157,7 @@ async fn every_endpoint_once(h: &Harness) {
         .expect("import");
     snap!(h, "import_json");
 
-    ws.import(&format!("{root}/demo/data.csv"), "a,b\n1,2\n")
+    ws.import(format!("{root}/demo/data.csv"), "a,b\n1,2\n")
         .format(Format::Auto)
         .multipart(true)
         .send()
@@ -195,7 +195,7 @@ async fn every_endpoint_once(h: &Harness) {
     snap!(h, "list");
 
     let exported = ws
-        .export(&format!("{root}/demo/hello"))
+        .export(format!("{root}/demo/hello"))
         .format(Format::Source)
         .send()
         .await
@@ -208,14 +208,14 @@ async fn every_endpoint_once(h: &Harness) {
     snap!(h, "export_source_json");
 
     let raw = ws
-        .export(&format!("{root}/demo/data.csv"))
+        .export(format!("{root}/demo/data.csv"))
         .format(Format::Auto)
         .download()
         .await
         .expect("download");
     assert_eq!(&raw[..], b"a,b\n1,2\n");
     let default = ws
-        .export(&format!("{root}/demo/hello"))
+        .export(format!("{root}/demo/hello"))
         .download()
         .await
         .expect("download");
@@ -296,7 +296,7 @@ async fn source_notebooks_round_trip_in_every_language(h: &Harness) {
     }
     h.clear_exchanges();
     let e = ws
-        .export(&format!("{root}/src/SQL"))
+        .export(format!("{root}/src/SQL"))
         .send()
         .await
         .expect("export");
@@ -366,7 +366,7 @@ async fn jupyter_exports_are_valid_and_foreign_ipynb_imports(h: &Harness) {
     let ws = api(h);
     notebook(&ws, &format!("{root}/nb"), Language::Python, PYTHON).await;
     let ipynb = ws
-        .export(&format!("{root}/nb"))
+        .export(format!("{root}/nb"))
         .format(Format::Jupyter)
         .download()
         .await
@@ -406,7 +406,7 @@ async fn jupyter_exports_are_valid_and_foreign_ipynb_imports(h: &Harness) {
         "nbformat": 4,
         "nbformat_minor": 5
     });
-    ws.import(&format!("{root}/foreign.ipynb"), foreign.to_string())
+    ws.import(format!("{root}/foreign.ipynb"), foreign.to_string())
         .format(Format::Auto)
         .send()
         .await
@@ -425,7 +425,7 @@ async fn jupyter_exports_are_valid_and_foreign_ipynb_imports(h: &Harness) {
     );
     let err = ws
         .import(
-            &format!("{root}/old"),
+            format!("{root}/old"),
             json!({"nbformat": 3, "worksheets": []}).to_string(),
         )
         .format(Format::Jupyter)
@@ -443,7 +443,7 @@ async fn html_exports_are_self_contained_pages(h: &Harness) {
     let ws = api(h);
     notebook(&ws, &format!("{root}/page"), Language::Scala, SCALA).await;
     let html = ws
-        .export(&format!("{root}/page"))
+        .export(format!("{root}/page"))
         .format(Format::Html)
         .download()
         .await
@@ -462,22 +462,22 @@ async fn auto_raw_and_overwrite_rules(h: &Harness) {
     let root = h.workspace_root().await;
     let ws = api(h);
     let header = "# Databricks notebook source\nx = 1\n";
-    ws.import(&format!("{root}/job.py"), header)
+    ws.import(format!("{root}/job.py"), header)
         .format(Format::Auto)
         .send()
         .await
         .expect("AUTO nb");
-    ws.import(&format!("{root}/util.py"), "def f():\n    pass\n")
+    ws.import(format!("{root}/util.py"), "def f():\n    pass\n")
         .format(Format::Auto)
         .send()
         .await
         .expect("AUTO file");
-    ws.import(&format!("{root}/raw.py"), header)
+    ws.import(format!("{root}/raw.py"), header)
         .format(Format::Raw)
         .send()
         .await
         .expect("RAW");
-    ws.import(&format!("{root}/q.sql"), header)
+    ws.import(format!("{root}/q.sql"), header)
         .format(Format::Auto)
         .send()
         .await
@@ -507,7 +507,7 @@ async fn auto_raw_and_overwrite_rules(h: &Harness) {
         .expect("status");
     later(h, Duration::from_secs(5)).await;
     let err = ws
-        .import(&format!("{root}/util.py"), "v2")
+        .import(format!("{root}/util.py"), "v2")
         .format(Format::Auto)
         .send()
         .await
@@ -522,7 +522,7 @@ async fn auto_raw_and_overwrite_rules(h: &Harness) {
     );
     assert!(err.is_already_exists());
     snap!(h, "import_exists");
-    ws.import(&format!("{root}/util.py"), "v2")
+    ws.import(format!("{root}/util.py"), "v2")
         .format(Format::Auto)
         .overwrite(true)
         .send()
@@ -537,7 +537,7 @@ async fn auto_raw_and_overwrite_rules(h: &Harness) {
     assert!(after.modified_at > before.modified_at);
     assert_eq!(after.size, Some(2));
     // A notebook may replace a file (a new object), never a folder.
-    ws.import(&format!("{root}/util.py"), "print(1)")
+    ws.import(format!("{root}/util.py"), "print(1)")
         .language(Language::Python)
         .overwrite(true)
         .send()
@@ -550,7 +550,7 @@ async fn auto_raw_and_overwrite_rules(h: &Harness) {
         .is_notebook());
     ws.mkdirs(&format!("{root}/dir")).await.expect("mkdirs");
     let err = ws
-        .import(&format!("{root}/dir"), "x")
+        .import(format!("{root}/dir"), "x")
         .format(Format::Raw)
         .overwrite(true)
         .send()
@@ -570,7 +570,7 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
         .expect("mkdirs");
     notebook(&ws, &format!("{root}/proj/a"), Language::Python, PYTHON).await;
     notebook(&ws, &format!("{root}/proj/sub/b"), Language::Sql, SQL).await;
-    ws.import(&format!("{root}/proj/data.csv"), "1,2\n")
+    ws.import(format!("{root}/proj/data.csv"), "1,2\n")
         .format(Format::Auto)
         .send()
         .await
@@ -601,14 +601,14 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
     ];
 
     let dbc = ws
-        .export(&format!("{root}/proj"))
+        .export(format!("{root}/proj"))
         .format(Format::Dbc)
         .send()
         .await
         .expect("dbc");
     assert_eq!(dbc.file_type.as_deref(), Some("dbc"));
     assert!(dbc.content.starts_with(b"PK\x03\x04"));
-    ws.import(&format!("{root}/from_dbc"), dbc.content.clone())
+    ws.import(format!("{root}/from_dbc"), dbc.content.clone())
         .format(Format::Dbc)
         .send()
         .await
@@ -616,14 +616,14 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
     assert_eq!(tree(format!("{root}/from_dbc")).await, notebooks_only);
     assert_eq!(source_of(&ws, &format!("{root}/from_dbc/sub/b")).await, SQL);
     let err = ws
-        .import(&format!("{root}/from_dbc"), dbc.content.clone())
+        .import(format!("{root}/from_dbc"), dbc.content.clone())
         .format(Format::Dbc)
         .send()
         .await
         .expect_err("exists");
     assert_eq!(parts(&err).1, "RESOURCE_ALREADY_EXISTS");
     let err = ws
-        .import(&format!("{root}/other"), dbc.content)
+        .import(format!("{root}/other"), dbc.content)
         .format(Format::Dbc)
         .overwrite(true)
         .send()
@@ -632,13 +632,13 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
     assert_eq!(parts(&err).1, "INVALID_PARAMETER_VALUE");
 
     let zip = ws
-        .export(&format!("{root}/proj"))
+        .export(format!("{root}/proj"))
         .format(Format::Source)
         .send()
         .await
         .expect("zip");
     assert_eq!(zip.file_type.as_deref(), Some("zip"));
-    ws.import(&format!("{root}/from_zip"), zip.content)
+    ws.import(format!("{root}/from_zip"), zip.content)
         .send()
         .await
         .expect("SOURCE folder import");
@@ -646,12 +646,12 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
     assert_eq!(source_of(&ws, &format!("{root}/from_zip/a")).await, PYTHON);
 
     let auto = ws
-        .export(&format!("{root}/proj"))
+        .export(format!("{root}/proj"))
         .format(Format::Auto)
         .download()
         .await
         .expect("auto");
-    ws.import(&format!("{root}/from_auto"), auto)
+    ws.import(format!("{root}/from_auto"), auto)
         .format(Format::Source)
         .send()
         .await
@@ -662,12 +662,12 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
 
     // A single notebook's DBC becomes that notebook.
     let one = ws
-        .export(&format!("{root}/proj/a"))
+        .export(format!("{root}/proj/a"))
         .format(Format::Dbc)
         .send()
         .await
         .expect("dbc");
-    ws.import(&format!("{root}/single"), one.content)
+    ws.import(format!("{root}/single"), one.content)
         .format(Format::Dbc)
         .send()
         .await
@@ -675,7 +675,7 @@ async fn folders_export_as_dbc_and_zip_and_import_back(h: &Harness) {
     assert_eq!(source_of(&ws, &format!("{root}/single")).await, PYTHON);
 
     let err = ws
-        .export(&format!("{root}/proj"))
+        .export(format!("{root}/proj"))
         .format(Format::Html)
         .send()
         .await
@@ -706,7 +706,7 @@ async fn documented_errors(h: &Harness) {
     );
     assert_eq!(
         parts(
-            &ws.export(&format!("{root}/nope"))
+            &ws.export(format!("{root}/nope"))
                 .send()
                 .await
                 .expect_err("export")
@@ -724,7 +724,7 @@ async fn documented_errors(h: &Harness) {
     snap!(h, "errors_not_found");
 
     let e = ws
-        .import(&format!("{root}/nope/nb"), "x")
+        .import(format!("{root}/nope/nb"), "x")
         .language(Language::Python)
         .send()
         .await
@@ -763,7 +763,7 @@ async fn documented_errors(h: &Harness) {
         (
             400,
             "DIRECTORY_NOT_EMPTY".into(),
-            format!("Folder ({root}/full) is not empty").into()
+            format!("Folder ({root}/full) is not empty")
         )
     );
     assert!(ws
@@ -777,7 +777,7 @@ async fn documented_errors(h: &Harness) {
     snap!(h, "error_directory_not_empty");
 
     let e = ws
-        .import(&format!("{root}/dir"), "print(1)")
+        .import(format!("{root}/dir"), "print(1)")
         .send()
         .await
         .expect_err("SOURCE without language");
@@ -792,14 +792,14 @@ async fn documented_errors(h: &Harness) {
     snap!(h, "error_source_without_language");
 
     let e = ws
-        .import(&format!("{root}/x"), "x")
+        .import(format!("{root}/x"), "x")
         .format(Format::Unknown("PDF".into()))
         .send()
         .await
         .expect_err("bad format");
     assert_eq!(parts(&e).1, "INVALID_PARAMETER_VALUE");
     let e = ws
-        .import(&format!("{root}/x"), "x")
+        .import(format!("{root}/x"), "x")
         .language(Language::Unknown("COBOL".into()))
         .send()
         .await
@@ -815,21 +815,21 @@ async fn documented_errors(h: &Harness) {
         (403, Some("PERMISSION_DENIED"))
     );
     let e = ws
-        .export(&format!("{root}/nb"))
+        .export(format!("{root}/nb"))
         .format(Format::RMarkdown)
         .send()
         .await
         .expect_err("Rmd of python");
     assert_eq!(parts(&e).1, "INVALID_PARAMETER_VALUE");
     let e = ws
-        .export(&format!("{root}/nb"))
+        .export(format!("{root}/nb"))
         .format(Format::Raw)
         .send()
         .await
         .expect_err("RAW notebook");
     assert_eq!(parts(&e).1, "INVALID_PARAMETER_VALUE");
     let e = ws
-        .import(&format!("{root}/page"), "<html></html>")
+        .import(format!("{root}/page"), "<html></html>")
         .format(Format::Html)
         .send()
         .await
@@ -841,14 +841,14 @@ async fn the_ten_megabyte_limit(h: &Harness) {
     let root = h.workspace_root().await;
     let ws = api(h);
     let limit = dbx_workspace::MAX_CONTENT_SIZE;
-    ws.import(&format!("{root}/max.bin"), vec![b'a'; limit])
+    ws.import(format!("{root}/max.bin"), vec![b'a'; limit])
         .format(Format::Raw)
         .multipart(true)
         .send()
         .await
         .expect("exactly 10 MB is fine");
     let e = ws
-        .import(&format!("{root}/big.bin"), vec![b'a'; limit + 1])
+        .import(format!("{root}/big.bin"), vec![b'a'; limit + 1])
         .format(Format::Raw)
         .send()
         .await
@@ -862,7 +862,7 @@ async fn the_ten_megabyte_limit(h: &Harness) {
         )
     );
     let e = ws
-        .import(&format!("{root}/big.py"), vec![b'#'; limit + 1])
+        .import(format!("{root}/big.py"), vec![b'#'; limit + 1])
         .language(Language::Python)
         .multipart(true)
         .send()
@@ -881,7 +881,7 @@ async fn the_ten_megabyte_limit(h: &Harness) {
             .expect("import");
     }
     let e = ws
-        .export(&format!("{root}/heavy"))
+        .export(format!("{root}/heavy"))
         .format(Format::Auto)
         .download()
         .await
@@ -959,7 +959,7 @@ async fn malicious_archives_are_refused_and_change_nothing(h: &Harness) {
             .to_string();
     // A well-formed archive first: the hand-made zip is readable.
     let ok = stored_zip(&[("p/nb.python", model.as_bytes())]);
-    ws.import(&format!("{root}/ok"), ok)
+    ws.import(format!("{root}/ok"), ok)
         .format(Format::Dbc)
         .send()
         .await
@@ -980,14 +980,14 @@ async fn malicious_archives_are_refused_and_change_nothing(h: &Harness) {
             (evil, model.as_bytes()),
         ]);
         let e = ws
-            .import(&format!("{root}/evil"), zip.clone())
+            .import(format!("{root}/evil"), zip.clone())
             .format(Format::Dbc)
             .send()
             .await
             .expect_err(evil);
         assert_eq!(parts(&e).1, "INVALID_PARAMETER_VALUE", "{evil}");
         let e = ws
-            .import(&format!("{root}/evil"), zip)
+            .import(format!("{root}/evil"), zip)
             .send()
             .await
             .expect_err(evil);
@@ -1016,7 +1016,7 @@ async fn malicious_archives_are_refused_and_change_nothing(h: &Harness) {
         "{home:?}"
     );
     let e = ws
-        .import(&format!("{root}/junk"), "PK\x03\x04 not really")
+        .import(format!("{root}/junk"), "PK\x03\x04 not really")
         .format(Format::Dbc)
         .send()
         .await
@@ -1045,7 +1045,7 @@ async fn walk_is_recursive_and_lazy_and_listing_filters_by_time(h: &Harness) {
         .expect("modified_at");
     later(h, Duration::from_secs(60)).await;
     notebook(&ws, &format!("{root}/w/x/new"), Language::R, "1").await;
-    ws.import(&format!("{root}/w/x/y/f"), "f")
+    ws.import(format!("{root}/w/x/y/f"), "f")
         .format(Format::Raw)
         .send()
         .await

@@ -509,7 +509,6 @@ pub struct Scenario {
 macro_rules! portable {
     ($($name:ident),+ $(,)?) => {
         /// The portable scenarios of this file.
-        #[allow(dead_code)]
         const PORTABLE: &[$crate::Scenario] = &[
             $($crate::Scenario { name: stringify!($name), run: |h| Box::pin($name(h)) }),+
         ];
