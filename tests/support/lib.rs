@@ -664,14 +664,17 @@ pub async fn against_emulator_binary(exe: &str, scenarios: &[Scenario]) {
         .expect("mkdirs request");
     admin.admin.call::<Value>(tmp).await.expect("mkdirs /tmp");
     let before = leftovers(&admin.admin).await;
-    let outcomes = futures::future::join_all(scenarios.iter().map(|s| {
+    let all = futures::future::join_all(scenarios.iter().map(|s| {
         let (host, token) = (host.clone(), token.clone());
         async move {
             let h = Harness::remote(&host, &token);
             (s.name, run_checked(&h, s.run).await)
         }
-    }))
-    .await;
+    }));
+    // Generous: the slowest family takes a few seconds.
+    let outcomes = tokio::time::timeout(Duration::from_secs(300), all)
+        .await
+        .expect("the portable scenarios finish within 5 minutes");
     let after = leftovers(&admin.admin).await;
 
     let _ = child.start_kill();
@@ -853,4 +856,50 @@ pub fn captured_logs() -> String {
     });
     let bytes = logs.0.lock().map(|v| v.clone()).unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_process_names_and_paths_are_plain() {
+        let h = Harness::with_emulator(Emulator::new());
+        assert_eq!(h.name("app"), "app");
+        assert_eq!(h.dbfs("dbfs:/data//sub/"), "dbfs:/data//sub/");
+        assert_eq!(h.dbfs("/in/line.txt"), "/in/line.txt");
+        assert!(h.pins_snapshots());
+    }
+
+    #[test]
+    fn shared_targets_get_unique_names_and_paths() {
+        let a = Harness::remote("http://127.0.0.1:9/", "dapi-test");
+        let b = Harness::remote("http://127.0.0.1:9", "dapi-test");
+        assert_eq!(a.base_url(), "http://127.0.0.1:9");
+        assert!(!a.pins_snapshots() && a.emulator().is_none());
+        let (na, nb) = (a.name("app"), b.name("app"));
+        assert!(
+            na.starts_with("app-") && na.len() == "app-".len() + 8,
+            "{na}"
+        );
+        assert_ne!(na, nb);
+        let root = a.dbfs_root();
+        assert!(root.starts_with("/tmp/dbx-contract-"), "{root}");
+        assert_eq!(
+            a.dbfs("dbfs:/data//sub/"),
+            format!("dbfs:{root}/data//sub/")
+        );
+        assert_eq!(a.dbfs("/x"), format!("{root}/x"));
+        // The scratch directory's removal is registered once.
+        assert_eq!(a.cleanups.lock().map(|c| c.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn the_token_never_prints() {
+        let t = Target::Remote {
+            host: "https://example.invalid".into(),
+            token: "dapi-secret-value".into(),
+        };
+        assert!(!format!("{t:?}").contains("dapi-secret-value"));
+    }
 }
