@@ -1,4 +1,5 @@
-//! Contract scenarios for the DBFS API: dbx-dbfs against the emulator.
+//! Contract scenarios for the DBFS API: dbx-dbfs against the emulator (or any workspace, see
+//! `tests/README.md`).
 
 use dbx_contract_tests::pseudo_random_bytes as data;
 use std::pin::Pin;
@@ -7,11 +8,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dbx_contract_tests::Harness;
+use dbx_contract_tests::{portable, snapshot, Harness};
 use dbx_core::{Error, Request};
 use dbx_dbfs::{DbfsApi, Handle, TransferError, MAX_BLOCK_SIZE};
 use dbx_mock_server::{Emulator, Fault};
-use insta::assert_json_snapshot;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, ReadBuf};
 
@@ -38,94 +38,119 @@ async fn raw(h: &Harness, req: Request) -> Result<Value, Error> {
     h.admin.call::<Value>(req).await
 }
 
-#[tokio::test]
-async fn streaming_write_then_status_list_and_read() {
-    let h = Harness::new();
-    let dbfs = api(&h);
+portable!(
+    streaming_write_then_status_list_and_read,
+    put_inline_and_multipart_with_overwrite_rules,
+    move_and_delete_files_and_trees,
+    documented_errors_have_their_status_and_code,
+    get_parameters_may_come_as_a_json_body,
+    upload_and_download_round_trips_are_exact,
+    tens_of_mib_round_trip_through_local_files,
+    concurrent_uploads_and_reads_are_safe,
+);
 
-    dbfs.mkdirs("dbfs:/data//sub/").await.expect("mkdirs");
-    dbfs.mkdirs("/data/sub")
+async fn streaming_write_then_status_list_and_read(h: &Harness) {
+    let dbfs = api(h);
+
+    dbfs.mkdirs(&h.dbfs("dbfs:/data//sub/"))
+        .await
+        .expect("mkdirs");
+    dbfs.mkdirs(&h.dbfs("/data/sub"))
         .await
         .expect("mkdirs twice is fine");
-    h.settings()
-        .bind(|| assert_json_snapshot!("mkdirs", h.take_exchanges()));
+    snapshot!(h, "mkdirs");
 
     let handle = dbfs
-        .create("dbfs:/data/log.txt", false)
+        .create(&h.dbfs("dbfs:/data/log.txt"), false)
         .await
         .expect("create");
     // Reserved at once: visible and empty before close.
-    let early = dbfs.get_status("/data/log.txt").await.expect("visible");
+    let early = dbfs
+        .get_status(&h.dbfs("/data/log.txt"))
+        .await
+        .expect("visible");
     assert_eq!((early.is_dir, early.file_size), (false, 0));
     dbfs.add_block(handle, b"hello ").await.expect("block 1");
     dbfs.add_block(handle, b"world").await.expect("block 2");
     dbfs.add_block(handle, b"").await.expect("empty block");
     dbfs.close(handle).await.expect("close");
-    h.settings()
-        .bind(|| assert_json_snapshot!("create_add_block_close", h.take_exchanges()));
+    snapshot!(h, "create_add_block_close");
 
-    let file = dbfs.get_status("dbfs:/data/log.txt").await.expect("status");
-    assert_eq!(file.path, "/data/log.txt");
+    let file = dbfs
+        .get_status(&h.dbfs("dbfs:/data/log.txt"))
+        .await
+        .expect("status");
+    assert_eq!(file.path, h.dbfs("/data/log.txt"));
     assert_eq!((file.is_dir, file.file_size), (false, 11));
     assert!(file.modification_time > 0);
-    let dir = dbfs.get_status("/data").await.expect("dir status");
+    let dir = dbfs.get_status(&h.dbfs("/data")).await.expect("dir status");
     assert_eq!((dir.is_dir, dir.file_size), (true, 0));
     let root = dbfs.get_status("/").await.expect("root");
     assert!(root.is_dir);
-    h.settings()
-        .bind(|| assert_json_snapshot!("get_status", h.take_exchanges()));
+    snapshot!(h, "get_status");
 
-    let listed = dbfs.list("/data").await.expect("list dir");
+    let listed = dbfs.list(&h.dbfs("/data")).await.expect("list dir");
     let names: Vec<_> = listed.iter().map(|f| (f.path.as_str(), f.is_dir)).collect();
-    assert_eq!(names, [("/data/log.txt", false), ("/data/sub", true)]);
-    let itself = dbfs.list("/data/log.txt").await.expect("list file");
+    assert_eq!(
+        names,
+        [
+            (h.dbfs("/data/log.txt").as_str(), false),
+            (h.dbfs("/data/sub").as_str(), true)
+        ]
+    );
+    let itself = dbfs
+        .list(&h.dbfs("/data/log.txt"))
+        .await
+        .expect("list file");
     assert_eq!(itself, vec![file.clone()]);
-    assert!(dbfs.list("/data/sub").await.expect("empty").is_empty());
-    let top = dbfs.list("dbfs:/").await.expect("root list");
+    assert!(dbfs
+        .list(&h.dbfs("/data/sub"))
+        .await
+        .expect("empty")
+        .is_empty());
+    let top = dbfs.list(&h.dbfs("dbfs:/")).await.expect("root list");
     assert_eq!(top.len(), 1);
-    h.settings()
-        .bind(|| assert_json_snapshot!("list", h.take_exchanges()));
+    snapshot!(h, "list");
 
-    let part = dbfs.read("/data/log.txt", 6, Some(5)).await.expect("read");
+    let part = dbfs
+        .read(&h.dbfs("/data/log.txt"), 6, Some(5))
+        .await
+        .expect("read");
     assert_eq!(&part.data[..], b"world");
     let all = dbfs
-        .read("/data/log.txt", 0, None)
+        .read(&h.dbfs("/data/log.txt"), 0, None)
         .await
         .expect("default length");
     assert_eq!(&all.data[..], b"hello world");
     let tail = dbfs
-        .read("/data/log.txt", 9, Some(100))
+        .read(&h.dbfs("/data/log.txt"), 9, Some(100))
         .await
         .expect("to eof");
     assert_eq!((tail.bytes_read, &tail.data[..]), (2, &b"ld"[..]));
     let past = dbfs
-        .read("/data/log.txt", 50, Some(10))
+        .read(&h.dbfs("/data/log.txt"), 50, Some(10))
         .await
         .expect("past end");
     assert_eq!(past.bytes_read, 0);
     let none = dbfs
-        .read("/data/log.txt", 0, Some(0))
+        .read(&h.dbfs("/data/log.txt"), 0, Some(0))
         .await
         .expect("zero length");
     assert_eq!(none.bytes_read, 0);
-    h.settings()
-        .bind(|| assert_json_snapshot!("read", h.take_exchanges()));
+    snapshot!(h, "read");
 }
 
-#[tokio::test]
-async fn put_inline_and_multipart_with_overwrite_rules() {
-    let h = Harness::new();
-    let dbfs = api(&h);
+async fn put_inline_and_multipart_with_overwrite_rules(h: &Harness) {
+    let dbfs = api(h);
 
     // Parents are created implicitly.
-    dbfs.put("dbfs:/in/line.txt", Bytes::from_static(b"inline"))
+    dbfs.put(&h.dbfs("dbfs:/in/line.txt"), Bytes::from_static(b"inline"))
         .send()
         .await
         .expect("inline");
-    h.settings()
-        .bind(|| assert_json_snapshot!("put_inline", h.take_exchanges()));
+    snapshot!(h, "put_inline");
     let err = dbfs
-        .put("/in/line.txt", Bytes::from_static(b"again"))
+        .put(&h.dbfs("/in/line.txt"), Bytes::from_static(b"again"))
         .send()
         .await
         .expect_err("no overwrite");
@@ -133,35 +158,42 @@ async fn put_inline_and_multipart_with_overwrite_rules() {
         (status(&err), err.error_code()),
         (400, Some("RESOURCE_ALREADY_EXISTS"))
     );
-    dbfs.put("/in/line.txt", Bytes::from_static(b"replaced"))
+    dbfs.put(&h.dbfs("/in/line.txt"), Bytes::from_static(b"replaced"))
         .overwrite(true)
         .send()
         .await
         .expect("overwrite");
-    h.settings()
-        .bind(|| assert_json_snapshot!("put_overwrite", h.take_exchanges()));
-    let got = dbfs.read("/in/line.txt", 0, None).await.expect("read");
+    snapshot!(h, "put_overwrite");
+    let got = dbfs
+        .read(&h.dbfs("/in/line.txt"), 0, None)
+        .await
+        .expect("read");
     assert_eq!(&got.data[..], b"replaced");
     h.clear_exchanges();
 
-    dbfs.put("/in/form.bin", Bytes::from_static(b"\x00\x01 form \xff"))
-        .multipart(true)
-        .send()
+    dbfs.put(
+        &h.dbfs("/in/form.bin"),
+        Bytes::from_static(b"\x00\x01 form \xff"),
+    )
+    .multipart(true)
+    .send()
+    .await
+    .expect("multipart");
+    snapshot!(h, "put_multipart");
+    let got = dbfs
+        .read(&h.dbfs("/in/form.bin"), 0, None)
         .await
-        .expect("multipart");
-    h.settings()
-        .bind(|| assert_json_snapshot!("put_multipart", h.take_exchanges()));
-    let got = dbfs.read("/in/form.bin", 0, None).await.expect("read");
+        .expect("read");
     assert_eq!(&got.data[..], b"\x00\x01 form \xff");
 
     // Above 1 MiB the client switches to multipart on its own.
     let big = data(3 * MIB + 5, 1);
-    dbfs.put("/in/big.bin", big.clone())
+    dbfs.put(&h.dbfs("/in/big.bin"), big.clone())
         .send()
         .await
         .expect("large multipart");
     let mut back = Vec::new();
-    dbfs.download("/in/big.bin", &mut back)
+    dbfs.download(&h.dbfs("/in/big.bin"), &mut back)
         .send()
         .await
         .expect("download");
@@ -170,8 +202,9 @@ async fn put_inline_and_multipart_with_overwrite_rules() {
 
     // The part name databricks-cli uses (`file`) works too.
     let boundary = "XyZ";
+    let cli_path = h.dbfs("dbfs:/in/cli.bin");
     let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\ndbfs:/in/cli.bin\r\n\
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n{cli_path}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"overwrite\"\r\n\r\nfalse\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cli.bin\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n"
@@ -180,18 +213,21 @@ async fn put_inline_and_multipart_with_overwrite_rules() {
     body.extend_from_slice(b"from the cli");
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     raw(
-        &h,
+        h,
         Request::post("/api/2.0/dbfs/put")
             .body(body, format!("multipart/form-data; boundary={boundary}")),
     )
     .await
     .expect("file part");
-    let got = dbfs.read("/in/cli.bin", 0, None).await.expect("read");
+    let got = dbfs
+        .read(&h.dbfs("/in/cli.bin"), 0, None)
+        .await
+        .expect("read");
     assert_eq!(&got.data[..], b"from the cli");
 
     // A directory is never replaced by a file.
     let err = dbfs
-        .put("/in", Bytes::from_static(b"x"))
+        .put(&h.dbfs("/in"), Bytes::from_static(b"x"))
         .overwrite(true)
         .send()
         .await
@@ -199,118 +235,128 @@ async fn put_inline_and_multipart_with_overwrite_rules() {
     assert_eq!(err.error_code(), Some("RESOURCE_ALREADY_EXISTS"));
 }
 
-#[tokio::test]
-async fn move_and_delete_files_and_trees() {
-    let h = Harness::new();
-    let dbfs = api(&h);
-    for p in ["/src/a.txt", "/src/deep/b.txt", "/src/deep/er/c.txt"] {
+async fn move_and_delete_files_and_trees(h: &Harness) {
+    let dbfs = api(h);
+    for p in [
+        &h.dbfs("/src/a.txt"),
+        &h.dbfs("/src/deep/b.txt"),
+        &h.dbfs("/src/deep/er/c.txt"),
+    ] {
         dbfs.put(p, Bytes::copy_from_slice(p.as_bytes()))
             .send()
             .await
             .expect("seed");
     }
-    dbfs.mkdirs("/src/empty").await.expect("seed dir");
+    dbfs.mkdirs(&h.dbfs("/src/empty")).await.expect("seed dir");
     h.clear_exchanges();
 
-    dbfs.move_path("dbfs:/src/a.txt", "/dst/renamed.txt")
+    dbfs.move_path(&h.dbfs("dbfs:/src/a.txt"), &h.dbfs("/dst/renamed.txt"))
         .await
         .expect("move file");
-    dbfs.move_path("/src", "dbfs:/moved")
+    dbfs.move_path(&h.dbfs("/src"), &h.dbfs("dbfs:/moved"))
         .await
         .expect("move tree");
-    h.settings()
-        .bind(|| assert_json_snapshot!("move", h.take_exchanges()));
-    assert!(!dbfs.exists("/src").await.expect("exists"));
+    snapshot!(h, "move");
+    assert!(!dbfs.exists(&h.dbfs("/src")).await.expect("exists"));
     let c = dbfs
-        .read("/moved/deep/er/c.txt", 0, None)
+        .read(&h.dbfs("/moved/deep/er/c.txt"), 0, None)
         .await
         .expect("moved");
-    assert_eq!(&c.data[..], b"/src/deep/er/c.txt");
+    assert_eq!(&c.data[..], h.dbfs("/src/deep/er/c.txt").as_bytes());
     assert!(
-        dbfs.get_status("/moved/empty")
+        dbfs.get_status(&h.dbfs("/moved/empty"))
             .await
             .expect("empty dir moved")
             .is_dir
     );
     assert_eq!(
         &dbfs
-            .read("/dst/renamed.txt", 0, None)
+            .read(&h.dbfs("/dst/renamed.txt"), 0, None)
             .await
             .expect("renamed")
             .data[..],
-        b"/src/a.txt"
+        h.dbfs("/src/a.txt").as_bytes()
     );
     h.clear_exchanges();
 
-    dbfs.delete("/dst/renamed.txt", false)
+    dbfs.delete(&h.dbfs("/dst/renamed.txt"), false)
         .await
         .expect("delete file");
-    dbfs.delete("/moved/empty", false)
+    dbfs.delete(&h.dbfs("/moved/empty"), false)
         .await
         .expect("delete empty dir");
-    dbfs.delete("/moved", true).await.expect("delete tree");
-    dbfs.delete("/never/was", false)
+    dbfs.delete(&h.dbfs("/moved"), true)
+        .await
+        .expect("delete tree");
+    dbfs.delete(&h.dbfs("/never/was"), false)
         .await
         .expect("deleting nothing is fine");
-    h.settings()
-        .bind(|| assert_json_snapshot!("delete", h.take_exchanges()));
-    assert!(!dbfs.exists("/moved").await.expect("gone"));
-    assert!(dbfs.exists("/dst").await.expect("parent stays"));
+    snapshot!(h, "delete");
+    assert!(!dbfs.exists(&h.dbfs("/moved")).await.expect("gone"));
+    assert!(dbfs.exists(&h.dbfs("/dst")).await.expect("parent stays"));
 }
 
-#[tokio::test]
-async fn documented_errors_have_their_status_and_code() {
-    let h = Harness::new();
-    let dbfs = api(&h);
-    dbfs.put("/f.txt", Bytes::from_static(b"file"))
+async fn documented_errors_have_their_status_and_code(h: &Harness) {
+    let dbfs = api(h);
+    dbfs.put(&h.dbfs("/f.txt"), Bytes::from_static(b"file"))
         .send()
         .await
         .expect("seed");
-    dbfs.mkdirs("/dir/child").await.expect("seed");
+    dbfs.mkdirs(&h.dbfs("/dir/child")).await.expect("seed");
     h.clear_exchanges();
 
     let mut cases: Vec<(&str, Error)> = Vec::new();
     cases.push((
         "get_status_missing",
-        dbfs.get_status("/nope").await.expect_err("missing"),
+        dbfs.get_status(&h.dbfs("/nope"))
+            .await
+            .expect_err("missing"),
     ));
     cases.push((
         "list_missing",
-        dbfs.list("dbfs:/nope").await.expect_err("missing"),
+        dbfs.list(&h.dbfs("dbfs:/nope")).await.expect_err("missing"),
     ));
     cases.push((
         "read_missing",
-        dbfs.read("/nope", 0, None).await.expect_err("missing"),
+        dbfs.read(&h.dbfs("/nope"), 0, None)
+            .await
+            .expect_err("missing"),
     ));
     cases.push((
         "read_directory",
-        dbfs.read("/dir", 0, None).await.expect_err("dir"),
+        dbfs.read(&h.dbfs("/dir"), 0, None).await.expect_err("dir"),
     ));
     cases.push((
         "read_negative_offset",
-        dbfs.read("/f.txt", -1, None).await.expect_err("offset"),
+        dbfs.read(&h.dbfs("/f.txt"), -1, None)
+            .await
+            .expect_err("offset"),
     ));
     cases.push((
         "read_negative_length",
-        dbfs.read("/f.txt", 0, Some(-1)).await.expect_err("length"),
+        dbfs.read(&h.dbfs("/f.txt"), 0, Some(-1))
+            .await
+            .expect_err("length"),
     ));
     cases.push((
         "read_too_long",
-        dbfs.read("/f.txt", 0, Some(MAX_BLOCK_SIZE as i64 + 1))
+        dbfs.read(&h.dbfs("/f.txt"), 0, Some(MAX_BLOCK_SIZE as i64 + 1))
             .await
             .expect_err("too long"),
     ));
     cases.push((
         "create_existing_file",
-        dbfs.create("/f.txt", false).await.expect_err("exists"),
+        dbfs.create(&h.dbfs("/f.txt"), false)
+            .await
+            .expect_err("exists"),
     ));
     cases.push((
         "create_over_directory",
-        dbfs.create("/dir", true).await.expect_err("dir"),
+        dbfs.create(&h.dbfs("/dir"), true).await.expect_err("dir"),
     ));
     cases.push((
         "create_below_a_file",
-        dbfs.create("/f.txt/x", true)
+        dbfs.create(&h.dbfs("/f.txt/x"), true)
             .await
             .expect_err("file parent"),
     ));
@@ -320,7 +366,10 @@ async fn documented_errors_have_their_status_and_code() {
             .await
             .expect_err("unknown"),
     ));
-    let h1 = dbfs.create("/big-block", false).await.expect("create");
+    let h1 = dbfs
+        .create(&h.dbfs("/big-block"), false)
+        .await
+        .expect("create");
     cases.push((
         "add_block_too_large",
         dbfs.add_block(h1, &vec![0u8; MAX_BLOCK_SIZE + 1])
@@ -338,7 +387,7 @@ async fn documented_errors_have_their_status_and_code() {
     ));
     cases.push((
         "put_inline_too_large",
-        dbfs.put("/inline", vec![1u8; MAX_BLOCK_SIZE + 1])
+        dbfs.put(&h.dbfs("/inline"), vec![1u8; MAX_BLOCK_SIZE + 1])
             .multipart(false)
             .send()
             .await
@@ -346,40 +395,46 @@ async fn documented_errors_have_their_status_and_code() {
     ));
     cases.push((
         "put_existing",
-        dbfs.put("/f.txt", Bytes::from_static(b"x"))
+        dbfs.put(&h.dbfs("/f.txt"), Bytes::from_static(b"x"))
             .send()
             .await
             .expect_err("exists"),
     ));
     cases.push((
         "mkdirs_over_file",
-        dbfs.mkdirs("/f.txt/sub").await.expect_err("file"),
+        dbfs.mkdirs(&h.dbfs("/f.txt/sub")).await.expect_err("file"),
     ));
     cases.push((
         "move_missing_source",
-        dbfs.move_path("/nope", "/x").await.expect_err("missing"),
+        dbfs.move_path(&h.dbfs("/nope"), &h.dbfs("/x"))
+            .await
+            .expect_err("missing"),
     ));
     cases.push((
         "move_onto_existing",
-        dbfs.move_path("/f.txt", "/dir").await.expect_err("exists"),
+        dbfs.move_path(&h.dbfs("/f.txt"), &h.dbfs("/dir"))
+            .await
+            .expect_err("exists"),
     ));
     cases.push((
         "move_into_itself",
-        dbfs.move_path("/dir", "/dir/child/dir")
+        dbfs.move_path(&h.dbfs("/dir"), &h.dbfs("/dir/child/dir"))
             .await
             .expect_err("into itself"),
     ));
     cases.push((
         "delete_non_empty_directory",
-        dbfs.delete("/dir", false).await.expect_err("not empty"),
+        dbfs.delete(&h.dbfs("/dir"), false)
+            .await
+            .expect_err("not empty"),
     ));
     // What the original package sent: `recurisve` (typo) and `target_path` (wrong name).
     cases.push((
         "delete_with_the_recurisve_typo",
         raw(
-            &h,
+            h,
             Request::post("/api/2.0/dbfs/delete")
-                .json(&json!({"path": "/dir", "recurisve": true}))
+                .json(&json!({"path": &h.dbfs("/dir"), "recurisve": true}))
                 .expect("json"),
         )
         .await
@@ -388,9 +443,9 @@ async fn documented_errors_have_their_status_and_code() {
     cases.push((
         "move_with_target_path",
         raw(
-            &h,
+            h,
             Request::post("/api/2.0/dbfs/move")
-                .json(&json!({"source_path": "/f.txt", "target_path": "/g.txt"}))
+                .json(&json!({"source_path": &h.dbfs("/f.txt"), "target_path": &h.dbfs("/g.txt")}))
                 .expect("json"),
         )
         .await
@@ -399,7 +454,7 @@ async fn documented_errors_have_their_status_and_code() {
     cases.push((
         "relative_path",
         raw(
-            &h,
+            h,
             Request::get("/api/2.0/dbfs/get-status").query("path", "f.txt"),
         )
         .await
@@ -453,38 +508,43 @@ async fn documented_errors_have_their_status_and_code() {
         );
     }
     assert!(cases[0].1.is_not_found());
-    h.settings().bind(|| assert_json_snapshot!("errors", table));
+    snapshot!(h, "errors", table);
     // The wire form of a few, exactly.
     h.clear_exchanges();
-    let _ = dbfs.get_status("/nope").await;
+    let _ = dbfs.get_status(&h.dbfs("/nope")).await;
     let _ = dbfs
-        .read("/f.txt", 0, Some(2 * MAX_BLOCK_SIZE as i64))
+        .read(&h.dbfs("/f.txt"), 0, Some(2 * MAX_BLOCK_SIZE as i64))
         .await;
-    let _ = dbfs.delete("/dir", false).await;
-    h.settings()
-        .bind(|| assert_json_snapshot!("error_exchanges", h.take_exchanges()));
+    let _ = dbfs.delete(&h.dbfs("/dir"), false).await;
+    snapshot!(h, "error_exchanges");
     // Nothing changed.
     assert_eq!(
-        &dbfs.read("/f.txt", 0, None).await.expect("read").data[..],
+        &dbfs
+            .read(&h.dbfs("/f.txt"), 0, None)
+            .await
+            .expect("read")
+            .data[..],
         b"file"
     );
-    assert!(dbfs.exists("/dir/child").await.expect("exists"));
+    assert!(dbfs.exists(&h.dbfs("/dir/child")).await.expect("exists"));
 }
 
 #[tokio::test]
 async fn handles_expire_after_ten_idle_minutes() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs the emulator clock") else {
+        return;
+    };
     let dbfs = api(&h);
-    h.emulator.clock().freeze();
+    h.emu().clock().freeze();
     let handle = dbfs.create("/slow.bin", false).await.expect("create");
-    h.emulator.clock().advance(Duration::from_secs(9 * 60));
+    h.emu().clock().advance(Duration::from_secs(9 * 60));
     dbfs.add_block(handle, b"still alive")
         .await
         .expect("9 minutes");
     // Idle time counts from the last use.
-    h.emulator.clock().advance(Duration::from_secs(9 * 60));
+    h.emu().clock().advance(Duration::from_secs(9 * 60));
     dbfs.add_block(handle, b"!").await.expect("9 more minutes");
-    h.emulator.clock().advance(Duration::from_secs(10 * 60));
+    h.emu().clock().advance(Duration::from_secs(10 * 60));
     let err = dbfs.add_block(handle, b"late").await.expect_err("expired");
     assert_eq!(
         (status(&err), err.error_code()),
@@ -502,30 +562,31 @@ async fn handles_expire_after_ten_idle_minutes() {
     );
 }
 
-#[tokio::test]
-async fn get_parameters_may_come_as_a_json_body() {
-    let h = Harness::new();
-    api(&h)
-        .put("/body.txt", Bytes::from_static(b"abc"))
+async fn get_parameters_may_come_as_a_json_body(h: &Harness) {
+    api(h)
+        .put(&h.dbfs("/body.txt"), Bytes::from_static(b"abc"))
         .send()
         .await
         .expect("seed");
     // databricksapi 1.1.8 sent GET parameters as a JSON body.
     let v = raw(
-        &h,
+        h,
         Request::get("/api/2.0/dbfs/get-status")
-            .json(&json!({"path": "dbfs:/body.txt"}))
+            .json(&json!({"path": &h.dbfs("dbfs:/body.txt")}))
             .expect("json"),
     )
     .await
     .expect("status");
     assert_eq!(v["file_size"], 3);
-    assert_eq!(v["path"], "/body.txt");
+    assert_eq!(v["path"], h.dbfs("/body.txt"));
 }
 
 #[tokio::test]
 async fn partial_deletes_are_followed_to_the_end() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("relies on the emulator's 1000-object delete batch")
+    else {
+        return;
+    };
     let dbfs = api(&h);
     for i in 0..1100 {
         dbfs.mkdirs(&format!("/huge/d{i:04}")).await.expect("seed");
@@ -537,8 +598,7 @@ async fn partial_deletes_are_followed_to_the_end() {
         (503, Some("PARTIAL_DELETE"))
     );
     assert!(!err.is_retryable());
-    h.settings()
-        .bind(|| assert_json_snapshot!("partial_delete", h.take_exchanges()));
+    snapshot!(h, "partial_delete");
     let summary = dbfs.delete_recursive("dbfs:/huge").await.expect("deleted");
     assert_eq!(summary.calls, 1);
     assert!(!dbfs.exists("/huge").await.expect("gone"));
@@ -555,7 +615,7 @@ async fn partial_deletes_are_followed_to_the_end() {
 async fn round_trip(h: &Harness, size: usize, seed: u64) {
     let dbfs = api(h);
     let src = data(size, seed);
-    let path = format!("/rt/{size}.bin");
+    let path = h.dbfs(&format!("/rt/{size}.bin"));
     let mut progress = Vec::new();
     let up = dbfs
         .upload(&path, &src[..])
@@ -585,24 +645,24 @@ async fn round_trip(h: &Harness, size: usize, seed: u64) {
     h.clear_exchanges();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upload_and_download_round_trips_are_exact() {
-    let h = Harness::new();
+async fn upload_and_download_round_trips_are_exact(h: &Harness) {
     for (i, size) in [0, 1, MIB - 1, MIB, MIB + 1, 2 * MIB, 3 * MIB + 12_345]
         .into_iter()
         .enumerate()
     {
-        round_trip(&h, size, i as u64 + 1).await;
+        round_trip(h, size, i as u64 + 1).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tens_of_mib_round_trip_through_local_files() {
-    let h = Harness::new();
-    let dbfs = api(&h);
+async fn tens_of_mib_round_trip_through_local_files(h: &Harness) {
+    let dbfs = api(h);
     let size = 24 * MIB + 7;
     let src = data(size, 99);
-    let dir = std::env::temp_dir().join(format!("dbx-dbfs-test-{}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("dbx-dbfs-test-{}-{nanos}", std::process::id()));
     tokio::fs::create_dir_all(&dir).await.expect("tmp dir");
     let local_in = dir.join("in.bin");
     let local_out = dir.join("out.bin");
@@ -610,7 +670,7 @@ async fn tens_of_mib_round_trip_through_local_files() {
     let totals = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = totals.clone();
     let up = dbfs
-        .upload_file("dbfs:/big/file.bin", &local_in)
+        .upload_file(&h.dbfs("dbfs:/big/file.bin"), &local_in)
         .on_progress(move |p| {
             if let Ok(mut v) = seen.lock() {
                 v.push(p.total);
@@ -626,7 +686,7 @@ async fn tens_of_mib_round_trip_through_local_files() {
         .unwrap_or(false));
     h.clear_exchanges();
     let down = dbfs
-        .download_file("dbfs:/big/file.bin", &local_out)
+        .download_file(&h.dbfs("dbfs:/big/file.bin"), &local_out)
         .concurrency(4)
         .send()
         .await
@@ -638,33 +698,36 @@ async fn tens_of_mib_round_trip_through_local_files() {
     // A failed download leaves no local file behind.
     let missing = dir.join("missing.bin");
     let err = dbfs
-        .download_file("/big/nope.bin", &missing)
+        .download_file(&h.dbfs("/big/nope.bin"), &missing)
         .send()
         .await
         .expect_err("missing");
     assert!(err.is_not_found());
     assert!(!missing.exists());
-    // A download that fails half-way removes its partial file.
-    h.emulator.add_fault(
-        Fault::on("/api/2.0/dbfs/read")
-            .method("GET")
-            .status(500)
-            .count(1),
-    );
-    let partial = dir.join("partial.bin");
+    // A download that fails half-way removes its partial file (a fault only the emulator
+    // injects on demand).
+    if let Some(emu) = h.emulator() {
+        emu.add_fault(
+            Fault::on("/api/2.0/dbfs/read")
+                .method("GET")
+                .status(500)
+                .count(1),
+        );
+        let partial = dir.join("partial.bin");
+        let err = dbfs
+            .download_file(&h.dbfs("/big/file.bin"), &partial)
+            .concurrency(1)
+            .send()
+            .await
+            .expect_err("read fails");
+        assert_eq!(
+            err.api().and_then(Error::status).map(|s| s.as_u16()),
+            Some(500)
+        );
+        assert!(!partial.exists());
+    }
     let err = dbfs
-        .download_file("/big/file.bin", &partial)
-        .concurrency(1)
-        .send()
-        .await
-        .expect_err("read fails");
-    assert_eq!(
-        err.api().and_then(Error::status).map(|s| s.as_u16()),
-        Some(500)
-    );
-    assert!(!partial.exists());
-    let err = dbfs
-        .download("/big", Vec::new())
+        .download(&h.dbfs("/big"), Vec::new())
         .send()
         .await
         .expect_err("directory");
@@ -704,7 +767,9 @@ impl AsyncRead for FaultAfter {
 
 #[tokio::test]
 async fn throttling_mid_upload_is_retried_without_duplicating_blocks() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs fault injection and the journal") else {
+        return;
+    };
     let dbfs = api(&h);
     let size = 6 * MIB + 321;
     let src = data(size, 7);
@@ -713,7 +778,7 @@ async fn throttling_mid_upload_is_retried_without_duplicating_blocks() {
         pos: 0,
         after: 2 * MIB,
         faults: Some((
-            h.emulator.clone(),
+            h.emu().clone(),
             vec![
                 Fault::on("/api/2.0/dbfs/add-block").status(429).count(2),
                 Fault::on("/api/2.0/dbfs/add-block").status(503).count(2),
@@ -726,7 +791,7 @@ async fn throttling_mid_upload_is_retried_without_duplicating_blocks() {
         .await
         .expect("upload");
     assert_eq!(up.blocks, 7);
-    let journal = h.emulator.journal();
+    let journal = h.emu().journal();
     let blocks: Vec<u16> = journal
         .iter()
         .filter(|e| e.path == "/api/2.0/dbfs/add-block")
@@ -758,10 +823,12 @@ async fn throttling_mid_upload_is_retried_without_duplicating_blocks() {
 
 #[tokio::test]
 async fn an_ambiguous_add_block_fails_the_upload_and_removes_the_partial_file() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs fault injection and the journal") else {
+        return;
+    };
     let dbfs = api(&h);
     // The block is applied, then the answer is lost (504): repeating it could append it twice.
-    h.emulator.add_fault(
+    h.emu().add_fault(
         Fault::on("/api/2.0/dbfs/add-block")
             .status(504)
             .after_apply(true)
@@ -777,7 +844,7 @@ async fn an_ambiguous_add_block_fails_the_upload_and_removes_the_partial_file() 
         Some(504)
     );
     let calls: Vec<(String, u16)> = h
-        .emulator
+        .emu()
         .journal()
         .iter()
         .map(|e| {
@@ -800,7 +867,7 @@ async fn an_ambiguous_add_block_fails_the_upload_and_removes_the_partial_file() 
 
     // A lost close answer is repeated (harmless); the retry's "no such handle" is checked
     // against the committed size and the upload succeeds.
-    h.emulator.add_fault(
+    h.emu().add_fault(
         Fault::on("/api/2.0/dbfs/close")
             .status(504)
             .after_apply(true)
@@ -820,16 +887,14 @@ async fn an_ambiguous_add_block_fails_the_upload_and_removes_the_partial_file() 
     h.clear_exchanges();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_uploads_and_reads_are_safe() {
-    let h = Harness::new();
-    let dbfs = api(&h);
+async fn concurrent_uploads_and_reads_are_safe(h: &Harness) {
+    let dbfs = api(h);
     let mut tasks = Vec::new();
     for i in 0..6u64 {
         let dbfs = dbfs.clone();
+        let path = h.dbfs(&format!("/par/{i}.bin"));
         tasks.push(tokio::spawn(async move {
             let src = data(2 * MIB + i as usize * 1000, 100 + i);
-            let path = format!("/par/{i}.bin");
             dbfs.upload(&path, &src[..])
                 .block_size(256 * 1024)
                 .send()

@@ -1,20 +1,24 @@
-//! Contract scenarios for the Token API: dbx-token against the emulator.
+//! Contract scenarios for the Token API: dbx-token against the emulator (or any workspace, see
+//! `tests/README.md`).
 
 use std::time::Duration;
 
-use dbx_contract_tests::Harness;
+use dbx_contract_tests::{portable, snapshot, Harness};
 use dbx_core::{Error, ExposeSecret};
 use dbx_mock_server::{Emulator, Fault};
 use dbx_token::{TokenApi, TokenId};
-use insta::assert_json_snapshot;
 
 fn status(e: &Error) -> u16 {
     e.status().map(|s| s.as_u16()).unwrap_or(0)
 }
 
-#[tokio::test]
-async fn create_list_update_revoke_lifecycle() {
-    let h = Harness::new();
+portable!(
+    create_list_update_revoke_lifecycle,
+    a_token_without_lifetime_never_expires,
+    updating_an_unknown_token_is_not_found,
+);
+
+async fn create_list_update_revoke_lifecycle(h: &Harness) {
     let admin = TokenApi::new(h.admin.clone());
 
     let created = admin
@@ -24,6 +28,7 @@ async fn create_list_update_revoke_lifecycle() {
         .send()
         .await
         .expect("create");
+    h.cleanup_token(created.token_info.token_id.as_str());
     assert!(created.token_value.expose_secret().starts_with("dapi"));
     assert_eq!(created.token_value.expose_secret().len(), 36);
     assert_eq!(created.token_info.token_id.as_str().len(), 64);
@@ -31,8 +36,7 @@ async fn create_list_update_revoke_lifecycle() {
         created.token_info.expiry_time - created.token_info.creation_time,
         3_600_000
     );
-    h.settings()
-        .bind(|| assert_json_snapshot!("create", h.take_exchanges()));
+    snapshot!(h, "create");
 
     // The new token authenticates at once and sees itself in the list.
     let own = TokenApi::new(h.client_with_token(created.token_value.expose_secret()));
@@ -40,8 +44,7 @@ async fn create_list_update_revoke_lifecycle() {
     assert!(listed
         .iter()
         .any(|t| t.token_id == created.token_info.token_id));
-    h.settings()
-        .bind(|| assert_json_snapshot!("list", h.take_exchanges()));
+    snapshot!(h, "list");
 
     admin
         .update(&created.token_info.token_id)
@@ -49,8 +52,7 @@ async fn create_list_update_revoke_lifecycle() {
         .send()
         .await
         .expect("update");
-    h.settings()
-        .bind(|| assert_json_snapshot!("update", h.take_exchanges()));
+    snapshot!(h, "update");
     let listed = own.list().await.expect("list");
     let info = listed
         .iter()
@@ -63,8 +65,7 @@ async fn create_list_update_revoke_lifecycle() {
         .delete(&created.token_info.token_id)
         .await
         .expect("revoke");
-    h.settings()
-        .bind(|| assert_json_snapshot!("delete", h.take_exchanges()));
+    snapshot!(h, "delete");
 
     // A revoked token stops working at once.
     let err = own.list().await.expect_err("revoked");
@@ -78,20 +79,20 @@ async fn create_list_update_revoke_lifecycle() {
         .any(|t| t.token_id == created.token_info.token_id));
 }
 
-#[tokio::test]
-async fn a_token_without_lifetime_never_expires() {
-    let h = Harness::new();
+async fn a_token_without_lifetime_never_expires(h: &Harness) {
     let api = TokenApi::new(h.admin.clone());
     let created = api.create().send().await.expect("create");
+    h.cleanup_token(created.token_info.token_id.as_str());
     assert!(created.token_info.never_expires());
     assert_eq!(created.token_info.comment, None);
-    h.settings()
-        .bind(|| assert_json_snapshot!("create_minimal", h.take_exchanges()));
+    snapshot!(h, "create_minimal");
 }
 
 #[tokio::test]
 async fn each_caller_lists_only_its_own_tokens() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs users made by the emulator") else {
+        return;
+    };
     let alice = TokenApi::new(h.user("alice@example.com"));
     let bob = TokenApi::new(h.user("bob@example.com"));
     let a = alice
@@ -126,7 +127,9 @@ async fn each_caller_lists_only_its_own_tokens() {
 
 #[tokio::test]
 async fn revoking_an_unknown_or_foreign_token_is_not_found() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs users made by the emulator") else {
+        return;
+    };
     let alice = TokenApi::new(h.user("alice@example.com"));
     let admin = TokenApi::new(h.admin.clone());
     let theirs = admin.create().send().await.expect("admin token");
@@ -149,16 +152,13 @@ async fn revoking_an_unknown_or_foreign_token_is_not_found() {
         (status(&err), err.error_code()),
         (404, Some("RESOURCE_DOES_NOT_EXIST"))
     );
-    h.settings()
-        .bind(|| assert_json_snapshot!("delete_not_found", h.take_exchanges()));
+    snapshot!(h, "delete_not_found");
     // The admin's token still works.
     let still = TokenApi::new(h.client_with_token(theirs.token_value.expose_secret()));
     still.list().await.expect("untouched");
 }
 
-#[tokio::test]
-async fn updating_an_unknown_token_is_not_found() {
-    let h = Harness::new();
+async fn updating_an_unknown_token_is_not_found(h: &Harness) {
     let api = TokenApi::new(h.admin.clone());
     let err = api
         .update(&TokenId::from("f".repeat(64)))
@@ -167,13 +167,15 @@ async fn updating_an_unknown_token_is_not_found() {
         .await
         .expect_err("unknown");
     assert_eq!((status(&err), err.error_code()), (404, Some("NOT_FOUND")));
-    h.settings()
-        .bind(|| assert_json_snapshot!("update_not_found", h.take_exchanges()));
+    snapshot!(h, "update_not_found");
 }
 
 #[tokio::test]
 async fn the_quota_is_600_live_tokens_per_user() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs a user made by the emulator (and 600 tokens)")
+    else {
+        return;
+    };
     let api = TokenApi::new(h.user("busy@example.com"));
     // The harness already made one token for this user.
     let mut last = None;
@@ -194,8 +196,10 @@ async fn the_quota_is_600_live_tokens_per_user() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused_and_no_longer_listed() {
-    let h = Harness::new();
-    h.emulator.clock().freeze();
+    let Some(h) = Harness::emulator_only("needs the emulator clock") else {
+        return;
+    };
+    h.emu().clock().freeze();
     let api = TokenApi::new(h.admin.clone());
     let short = api
         .create()
@@ -205,9 +209,9 @@ async fn an_expired_token_is_refused_and_no_longer_listed() {
         .expect("create");
     let own = TokenApi::new(h.client_with_token(short.token_value.expose_secret()));
     own.list().await.expect("valid for now");
-    h.emulator.clock().advance(Duration::from_secs(59));
+    h.emu().clock().advance(Duration::from_secs(59));
     own.list().await.expect("still valid");
-    h.emulator.clock().advance(Duration::from_secs(2));
+    h.emu().clock().advance(Duration::from_secs(2));
     let err = own.list().await.expect_err("expired");
     assert!(err.is_invalid_token(), "{err:?}");
     assert!(!api
@@ -220,7 +224,11 @@ async fn an_expired_token_is_refused_and_no_longer_listed() {
 
 #[tokio::test]
 async fn a_lifetime_above_the_workspace_maximum_is_refused() {
-    let h = Harness::with_emulator(Emulator::builder().max_token_lifetime_days(Some(1)).build());
+    let Some(h) = Harness::emulator_only_with("needs a configured emulator", || {
+        Emulator::builder().max_token_lifetime_days(Some(1)).build()
+    }) else {
+        return;
+    };
     let api = TokenApi::new(h.admin.clone());
     api.create()
         .lifetime_seconds(86_400)
@@ -241,11 +249,13 @@ async fn a_lifetime_above_the_workspace_maximum_is_refused() {
 
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_not_sent_twice() {
-    let h = Harness::new();
+    let Some(h) = Harness::emulator_only("needs fault injection") else {
+        return;
+    };
     let api = TokenApi::new(h.admin.clone());
     let before = api.list().await.expect("list").len();
     // The server creates the token, then the gateway answers 504.
-    h.emulator.add_fault(
+    h.emu().add_fault(
         Fault::on("/api/2.0/token/create")
             .status(504)
             .count(1)
@@ -257,7 +267,7 @@ async fn a_create_whose_answer_is_lost_is_not_sent_twice() {
     assert_eq!(after.len(), before + 1, "exactly one token was created");
 
     // A throttled create did nothing on the server, so it is retried and creates one token.
-    h.emulator.add_fault(
+    h.emu().add_fault(
         Fault::on("/api/2.0/token/create")
             .status(429)
             .retry_after_secs(0)

@@ -53,6 +53,7 @@
 mod admin;
 mod api;
 mod auth;
+pub mod cli;
 mod clock;
 mod decode;
 mod emulator;
