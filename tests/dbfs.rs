@@ -82,7 +82,19 @@ async fn streaming_write_then_status_list_and_read() {
     assert_eq!(itself, vec![file.clone()]);
     assert!(dbfs.list("/data/sub").await.expect("empty").is_empty());
     let top = dbfs.list("dbfs:/").await.expect("root list");
-    assert_eq!(top.len(), 1);
+    let top: Vec<_> = top.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        top,
+        [
+            "/FileStore",
+            "/data",
+            "/databricks-datasets",
+            "/databricks-results",
+            "/tmp",
+            "/user"
+        ],
+        "the user's folder among the standard ones"
+    );
     h.settings()
         .bind(|| assert_json_snapshot!("list", h.take_exchanges()));
 
@@ -110,6 +122,135 @@ async fn streaming_write_then_status_list_and_read() {
     assert_eq!(none.bytes_read, 0);
     h.settings()
         .bind(|| assert_json_snapshot!("read", h.take_exchanges()));
+}
+
+/// The standard folders of a new workspace's DBFS root, in the order `list` gives them.
+const ROOT_FOLDERS: [&str; 5] = [
+    "/FileStore",
+    "/databricks-datasets",
+    "/databricks-results",
+    "/tmp",
+    "/user",
+];
+
+#[tokio::test]
+async fn the_root_holds_the_standard_folders_and_datasets_are_read_only() {
+    let h = Harness::new();
+    let dbfs = api(&h);
+
+    let root = dbfs.list("/").await.expect("list /");
+    let paths: Vec<&str> = root.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ROOT_FOLDERS);
+    assert!(root
+        .iter()
+        .all(|f| f.is_dir && f.file_size == 0 && f.modification_time == 0));
+    let user = dbfs.list("/user/hive").await.expect("list /user/hive");
+    assert_eq!(
+        user.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        ["/user/hive/warehouse"]
+    );
+    assert!(dbfs
+        .list("/databricks-datasets")
+        .await
+        .expect("datasets")
+        .is_empty());
+    h.settings()
+        .bind(|| assert_json_snapshot!("root_list", h.take_exchanges()));
+
+    // Writable standard folders are ordinary folders.
+    dbfs.put("/FileStore/tables/a.csv", Bytes::from_static(b"a,b\n"))
+        .send()
+        .await
+        .expect("put under /FileStore");
+    dbfs.mkdirs("/tmp/scratch")
+        .await
+        .expect("mkdirs under /tmp");
+    dbfs.delete("/FileStore/tables", true)
+        .await
+        .expect("delete under /FileStore");
+    dbfs.mkdirs("/databricks-datasets")
+        .await
+        .expect("mkdirs of the existing folder changes nothing");
+    h.clear_exchanges();
+
+    // Every write to or under /databricks-datasets is refused; nothing changes.
+    let mut denied: Vec<Error> = Vec::new();
+    denied.push(
+        dbfs.put("/databricks-datasets/mine.txt", Bytes::from_static(b"x"))
+            .overwrite(true)
+            .send()
+            .await
+            .expect_err("put"),
+    );
+    denied.push(
+        dbfs.create("dbfs:/databricks-datasets/mine.txt", true)
+            .await
+            .expect_err("create"),
+    );
+    denied.push(
+        dbfs.mkdirs("/databricks-datasets/mine")
+            .await
+            .expect_err("mkdirs"),
+    );
+    denied.push(
+        dbfs.move_path("/tmp/scratch", "/databricks-datasets/scratch")
+            .await
+            .expect_err("move in"),
+    );
+    denied.push(
+        dbfs.move_path("/databricks-datasets", "/tmp/datasets")
+            .await
+            .expect_err("move out"),
+    );
+    denied.push(
+        dbfs.delete("/databricks-datasets", true)
+            .await
+            .expect_err("delete"),
+    );
+    for e in &denied {
+        assert_eq!(
+            (status(e), e.error_code()),
+            (403, Some("PERMISSION_DENIED")),
+            "{e:?}"
+        );
+        assert!(e.is_permission_denied());
+    }
+    h.settings()
+        .bind(|| assert_json_snapshot!("read_only_datasets", h.take_exchanges()));
+    assert!(dbfs.exists("/tmp/scratch").await.expect("not moved"));
+    assert!(!dbfs
+        .exists("/databricks-datasets/mine")
+        .await
+        .expect("nothing made"));
+
+    // The root itself cannot be deleted, recursively or not; nothing is deleted.
+    h.clear_exchanges();
+    for recursive in [true, false] {
+        let e = dbfs.delete("/", recursive).await.expect_err("delete /");
+        assert_eq!(
+            (status(&e), e.error_code()),
+            (403, Some("PERMISSION_DENIED"))
+        );
+    }
+    h.settings()
+        .bind(|| assert_json_snapshot!("delete_root", h.take_exchanges()));
+    assert!(dbfs.exists("/tmp/scratch").await.expect("still there"));
+
+    // A reset brings back a new workspace's root: the standard folders, nothing else.
+    dbfs.delete("/user", true).await.expect("delete /user");
+    h.emulator.reset();
+    let paths: Vec<String> = dbfs
+        .list("/")
+        .await
+        .expect("list / after reset")
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(paths, ROOT_FOLDERS);
+    assert!(dbfs
+        .exists("/user/hive/warehouse")
+        .await
+        .expect("warehouse"));
 }
 
 #[tokio::test]
