@@ -42,6 +42,12 @@ await check("js: dbfs put/get-status/read/delete", async () => {
   assert(Buffer.from(r.data, "base64").toString() === "hello", JSON.stringify(r));
   await w.dbfs.delete({path: "/js.txt"});
 });
+await check("js: dbfs root lists the standard folders", async () => {
+  const paths = [];
+  for await (const f of w.dbfs.list({path: "/"})) paths.push(f.path);
+  for (const p of ["/FileStore", "/databricks-datasets", "/databricks-results", "/tmp", "/user"])
+    assert(paths.includes(p), JSON.stringify(paths));
+});
 await check("js: workspace mkdirs/import/list/export/delete", async () => {
   await w.workspace.mkdirs({path: "/Shared/js"});
   await w.workspace.import({path: "/Shared/js/nb", format: "SOURCE", language: "PYTHON",
@@ -50,7 +56,7 @@ await check("js: workspace mkdirs/import/list/export/delete", async () => {
   for await (const o of w.workspace.list({path: "/Shared/js"})) kinds.push(o.object_type || o.objectType);
   assert(kinds.length === 1 && kinds[0] === "NOTEBOOK", JSON.stringify(kinds));
   const e = await w.workspace.export({path: "/Shared/js/nb", format: "SOURCE"});
-  assert(Buffer.from(e.content, "base64").toString().includes("print(1)"), JSON.stringify(e));
+  assert(Buffer.from(e.content, "base64").toString() === "# Databricks notebook source\nprint(1)", JSON.stringify(e));
   await w.workspace.delete({path: "/Shared/js", recursive: true});
 });
 await check("js: not-found error", async () => {

@@ -155,6 +155,44 @@ def sdk_workspace():
     w.workspace.delete(home, recursive=True)
 
 
+def sdk_workspace_source_bytes():
+    # The official SDK's own integration test: upload `print(1)`, download exactly the header line
+    # and `print(1)`, with nothing appended; export(SOURCE) gives the same bytes, and uploading
+    # what was downloaded downloads the same bytes again.
+    import base64
+    from databricks.sdk.service.workspace import ExportFormat, ImportFormat, Language
+    nb = "/Users/admin@example.com/sdk-smoke-bytes"
+    want = b"# Databricks notebook source\nprint(1)"
+    w.workspace.upload(nb, b"print(1)", format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True)
+    with w.workspace.download(nb) as f:
+        got = f.read()
+    assert got == want, got
+    exported = base64.b64decode(w.workspace.export(nb, format=ExportFormat.SOURCE).content)
+    assert exported == want, exported
+    w.workspace.upload(nb, got, format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True)
+    with w.workspace.download(nb, format=ExportFormat.SOURCE) as f:
+        again = f.read()
+    assert again == want, again
+    w.workspace.delete(nb)
+
+
+def sdk_dbfs_root():
+    # A new workspace's DBFS root holds the standard folders; /databricks-datasets is read-only.
+    standard = {"/FileStore", "/databricks-datasets", "/databricks-results", "/tmp", "/user"}
+    raw = w.api_client.do("GET", "/api/2.0/dbfs/list", query={"path": "/"})["files"]
+    root = {f["path"]: f for f in raw}
+    assert standard <= set(root), sorted(root)
+    assert all(root[p]["is_dir"] for p in standard), raw
+    listed = {fi.path for fi in w.dbfs.list("/")}
+    assert standard <= listed, sorted(listed)
+    assert w.dbfs.get_status("/databricks-datasets").is_dir
+    try:
+        w.dbfs.put("/databricks-datasets/sdk-smoke.txt", contents="aGk=", overwrite=True)
+        raise AssertionError("wrote into /databricks-datasets")
+    except PermissionDenied as e:
+        assert e.error_code == "PERMISSION_DENIED", e.error_code
+
+
 def sdk_error_classes():
     from databricks.sdk import errors
     from databricks.sdk.service.workspace import ImportFormat, Language
@@ -199,6 +237,8 @@ check("sdk: secrets scopes, put/list/get, ACLs", sdk_secrets)
 check("sdk: error codes map to the SDK's exception classes", sdk_error_classes)
 check("sdk: dbfs open/write (add-block), download, upload, list, move, delete", sdk_dbfs)
 check("sdk: workspace upload (multipart), export SOURCE/JUPYTER, list, delete", sdk_workspace)
+check("sdk: workspace upload/download round trip, exact SOURCE bytes", sdk_workspace_source_bytes)
+check("sdk: dbfs root lists the standard folders, /databricks-datasets read-only", sdk_dbfs_root)
 
 # --- legacy databricks-cli 0.18 (GET parameters, its own ApiClient) ------------------------
 from databricks_cli.sdk.api_client import ApiClient  # noqa: E402
@@ -229,6 +269,8 @@ def legacy_secrets_dbfs_workspace():
     dbfs.close(h)
     assert dbfs.get_status("/legacy/x.bin")["file_size"] == 3
     assert base64.b64decode(dbfs.read("/legacy/x.bin", 0, 10)["data"]) == b"abc"
+    top = {f["path"] for f in dbfs.list("/")["files"]}
+    assert {"/FileStore", "/databricks-datasets", "/legacy", "/tmp", "/user"} <= top, sorted(top)
     dbfs.delete("/legacy", recursive=True)
     ws = WorkspaceService(client)
     ws.mkdirs("/Shared/legacy")
@@ -245,7 +287,7 @@ if urlparse(host).port not in (None, 80, 443):
     print("SKIP databricks-cli 0.18 (it drops the port from DATABRICKS_HOST; run the emulator on port 80)")
 else:
     check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
-    check("databricks-cli 0.18: secrets, dbfs blocks, workspace import", legacy_secrets_dbfs_workspace)
+    check("databricks-cli 0.18: secrets, dbfs blocks and root listing, workspace import", legacy_secrets_dbfs_workspace)
 
 # --- databricksapi 1.1.8 (the package dbx-rs grew from: GET parameters in JSON bodies, no ----
 # --- JSON content type, errors returned as dicts) -------------------------------------------

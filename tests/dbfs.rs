@@ -109,7 +109,23 @@ async fn streaming_write_then_status_list_and_read(h: &Harness) {
         .expect("empty")
         .is_empty());
     let top = dbfs.list(&h.dbfs("dbfs:/")).await.expect("root list");
-    assert_eq!(top.len(), 1);
+    let top: Vec<_> = top.iter().map(|f| f.path.as_str()).collect();
+    if h.dbfs_root().is_empty() {
+        // A new workspace's root: the user's folder among the standard ones.
+        assert_eq!(
+            top,
+            [
+                "/FileStore",
+                "/data",
+                "/databricks-datasets",
+                "/databricks-results",
+                "/tmp",
+                "/user"
+            ]
+        );
+    } else {
+        assert_eq!(top, [h.dbfs("/data").as_str()]);
+    }
     snapshot!(h, "list");
 
     let part = dbfs
@@ -138,6 +154,137 @@ async fn streaming_write_then_status_list_and_read(h: &Harness) {
         .expect("zero length");
     assert_eq!(none.bytes_read, 0);
     snapshot!(h, "read");
+}
+
+/// The standard folders of a new workspace's DBFS root, in the order `list` gives them.
+const ROOT_FOLDERS: [&str; 5] = [
+    "/FileStore",
+    "/databricks-datasets",
+    "/databricks-results",
+    "/tmp",
+    "/user",
+];
+
+#[tokio::test]
+async fn the_root_holds_the_standard_folders_and_datasets_are_read_only() {
+    let Some(h) = Harness::emulator_only("lists and resets the root of a new workspace's DBFS")
+    else {
+        return;
+    };
+    let dbfs = api(&h);
+
+    let root = dbfs.list("/").await.expect("list /");
+    let paths: Vec<&str> = root.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ROOT_FOLDERS);
+    assert!(root
+        .iter()
+        .all(|f| f.is_dir && f.file_size == 0 && f.modification_time == 0));
+    let user = dbfs.list("/user/hive").await.expect("list /user/hive");
+    assert_eq!(
+        user.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        ["/user/hive/warehouse"]
+    );
+    assert!(dbfs
+        .list("/databricks-datasets")
+        .await
+        .expect("datasets")
+        .is_empty());
+    snapshot!(h, "root_list");
+
+    // Writable standard folders are ordinary folders.
+    dbfs.put("/FileStore/tables/a.csv", Bytes::from_static(b"a,b\n"))
+        .send()
+        .await
+        .expect("put under /FileStore");
+    dbfs.mkdirs("/tmp/scratch")
+        .await
+        .expect("mkdirs under /tmp");
+    dbfs.delete("/FileStore/tables", true)
+        .await
+        .expect("delete under /FileStore");
+    dbfs.mkdirs("/databricks-datasets")
+        .await
+        .expect("mkdirs of the existing folder changes nothing");
+    h.clear_exchanges();
+
+    // Every write to or under /databricks-datasets is refused; nothing changes.
+    let mut denied: Vec<Error> = Vec::new();
+    denied.push(
+        dbfs.put("/databricks-datasets/mine.txt", Bytes::from_static(b"x"))
+            .overwrite(true)
+            .send()
+            .await
+            .expect_err("put"),
+    );
+    denied.push(
+        dbfs.create("dbfs:/databricks-datasets/mine.txt", true)
+            .await
+            .expect_err("create"),
+    );
+    denied.push(
+        dbfs.mkdirs("/databricks-datasets/mine")
+            .await
+            .expect_err("mkdirs"),
+    );
+    denied.push(
+        dbfs.move_path("/tmp/scratch", "/databricks-datasets/scratch")
+            .await
+            .expect_err("move in"),
+    );
+    denied.push(
+        dbfs.move_path("/databricks-datasets", "/tmp/datasets")
+            .await
+            .expect_err("move out"),
+    );
+    denied.push(
+        dbfs.delete("/databricks-datasets", true)
+            .await
+            .expect_err("delete"),
+    );
+    for e in &denied {
+        assert_eq!(
+            (status(e), e.error_code()),
+            (403, Some("PERMISSION_DENIED")),
+            "{e:?}"
+        );
+        assert!(e.is_permission_denied());
+    }
+    snapshot!(h, "read_only_datasets");
+    assert!(dbfs.exists("/tmp/scratch").await.expect("not moved"));
+    assert!(!dbfs
+        .exists("/databricks-datasets/mine")
+        .await
+        .expect("nothing made"));
+
+    // The root itself cannot be deleted, recursively or not; nothing is deleted.
+    h.clear_exchanges();
+    for recursive in [true, false] {
+        let e = dbfs.delete("/", recursive).await.expect_err("delete /");
+        assert_eq!(
+            (status(&e), e.error_code()),
+            (403, Some("PERMISSION_DENIED"))
+        );
+    }
+    snapshot!(h, "delete_root");
+    assert!(dbfs.exists("/tmp/scratch").await.expect("still there"));
+
+    // A reset brings back a new workspace's root: the standard folders, nothing else.
+    dbfs.delete("/user", true).await.expect("delete /user");
+    if let Some(emu) = h.emulator() {
+        emu.reset();
+    }
+    let paths: Vec<String> = dbfs
+        .list("/")
+        .await
+        .expect("list / after reset")
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(paths, ROOT_FOLDERS);
+    assert!(dbfs
+        .exists("/user/hive/warehouse")
+        .await
+        .expect("warehouse"));
 }
 
 async fn put_inline_and_multipart_with_overwrite_rules(h: &Harness) {

@@ -39,10 +39,10 @@ macro_rules! snap {
     };
 }
 
-const PYTHON: &str = "# Databricks notebook source\nimport os\nprint(os.getcwd())\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC # Heading\n# MAGIC\n# MAGIC Some *text*.\n\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC SELECT 1\n";
-const SCALA: &str = "// Databricks notebook source\nval x = 1\n\n// COMMAND ----------\n\n// MAGIC %md\n// MAGIC # Heading\n\n// COMMAND ----------\n\nprintln(x)\n";
-const SQL: &str = "-- Databricks notebook source\nSELECT 1\n\n-- COMMAND ----------\n\n-- MAGIC %python\n-- MAGIC print(2)\n\n-- COMMAND ----------\n\n-- MAGIC %md\n-- MAGIC done\n";
-const R: &str = "# Databricks notebook source\nx <- 1\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC ## R\n\n# COMMAND ----------\n\nprint(x)\n";
+const PYTHON: &str = "# Databricks notebook source\nimport os\nprint(os.getcwd())\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC # Heading\n# MAGIC\n# MAGIC Some *text*.\n\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC SELECT 1";
+const SCALA: &str = "// Databricks notebook source\nval x = 1\n\n// COMMAND ----------\n\n// MAGIC %md\n// MAGIC # Heading\n\n// COMMAND ----------\n\nprintln(x)";
+const SQL: &str = "-- Databricks notebook source\nSELECT 1\n\n-- COMMAND ----------\n\n-- MAGIC %python\n-- MAGIC print(2)\n\n-- COMMAND ----------\n\n-- MAGIC %md\n-- MAGIC done";
+const R: &str = "# Databricks notebook source\nx <- 1\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC ## R\n\n# COMMAND ----------\n\nprint(x)";
 
 fn samples() -> [(Language, &'static str); 4] {
     [
@@ -121,6 +121,7 @@ portable!(
     every_endpoint_once,
     legacy_get_with_json_body_is_understood,
     source_notebooks_round_trip_in_every_language,
+    source_exports_add_the_header_and_nothing_at_the_end,
     every_format_round_trips_in_every_language,
     jupyter_exports_are_valid_and_foreign_ipynb_imports,
     html_exports_are_self_contained_pages,
@@ -200,9 +201,10 @@ async fn every_endpoint_once(h: &Harness) {
         .send()
         .await
         .expect("export");
+    // The header line is added; the import's final newline is not kept, nothing is appended.
     assert_eq!(
         &exported.content[..],
-        b"# Databricks notebook source\nprint('hello')\n"
+        b"# Databricks notebook source\nprint('hello')"
     );
     assert_eq!(exported.file_type.as_deref(), Some("py"));
     snap!(h, "export_source_json");
@@ -302,6 +304,71 @@ async fn source_notebooks_round_trip_in_every_language(h: &Harness) {
         .expect("export");
     assert_eq!(e.file_type.as_deref(), Some("sql"));
     snap!(h, "export_sql_source");
+}
+
+async fn source_exports_add_the_header_and_nothing_at_the_end(h: &Harness) {
+    // The scenario, as the official SDKs' integration tests pin it: `print(1)` in,
+    // `# Databricks notebook source\nprint(1)` out, by JSON export and by direct download.
+    let root = h.workspace_root().await;
+    let ws = api(h);
+    let nb = format!("{root}/nb");
+    ws.import(&nb, "print(1)")
+        .format(Format::Source)
+        .language(Language::Python)
+        .multipart(true)
+        .send()
+        .await
+        .expect("upload");
+    h.clear_exchanges();
+    let json = ws
+        .export(&nb)
+        .format(Format::Source)
+        .send()
+        .await
+        .expect("export");
+    let direct = ws.export(&nb).download().await.expect("download");
+    snap!(h, "export_source_exact_bytes");
+    assert_eq!(&json.content[..], b"# Databricks notebook source\nprint(1)");
+    assert_eq!(direct, json.content);
+
+    // Every language: the header written as the service writes it, separators with a blank
+    // line on each side, no newline after the last cell, whether or not the import had one.
+    for (lang, text) in samples() {
+        for (tag, input) in [("exact", text.to_owned()), ("typed", format!("{text}\n"))] {
+            let path = format!("{root}/{lang}-{tag}");
+            notebook(&ws, &path, lang.clone(), &input).await;
+            let out = source_of(&ws, &path).await;
+            assert_eq!(out, text, "{lang} {tag}");
+            assert!(!out.ends_with('\n'), "{lang} {tag}");
+            // import -> export -> import -> export, byte for byte.
+            let again = format!("{path}-again");
+            notebook(&ws, &again, lang.clone(), &out).await;
+            assert_eq!(source_of(&ws, &again).await, out, "{lang} {tag} again");
+        }
+    }
+
+    // JUPYTER and HTML exports do not depend on how the source ended.
+    let other = |path: String, format: Format| {
+        let ws = ws.clone();
+        async move {
+            ws.export(path)
+                .format(format)
+                .download()
+                .await
+                .expect("export")
+        }
+    };
+    let nb_nl = format!("{root}/nb-nl");
+    ws.import(&nb_nl, "print(1)\n")
+        .format(Format::Source)
+        .language(Language::Python)
+        .send()
+        .await
+        .expect("import");
+    let ipynb: Value = serde_json::from_slice(&other(nb_nl, Format::Jupyter).await).expect("ipynb");
+    assert_eq!(ipynb["cells"][0]["source"], json!(["print(1)"]));
+    let html = other(nb, Format::Html).await;
+    assert!(html.ends_with(b"</html>\n"));
 }
 
 async fn every_format_round_trips_in_every_language(h: &Harness) {
@@ -421,7 +488,7 @@ async fn jupyter_exports_are_valid_and_foreign_ipynb_imports(h: &Harness) {
     );
     assert_eq!(
         source_of(&ws, &format!("{root}/foreign")).await,
-        "// Databricks notebook source\n// MAGIC %md\n// MAGIC # Title\n\n// COMMAND ----------\n\nval a = 1\na + 1\n"
+        "// Databricks notebook source\n// MAGIC %md\n// MAGIC # Title\n\n// COMMAND ----------\n\nval a = 1\na + 1"
     );
     let err = ws
         .import(

@@ -4,6 +4,18 @@
 //! holding its raw bytes as a list of shared chunks, so appending a block and reading a range
 //! inside one block copy nothing). The root `/` always exists and is not stored.
 //!
+//! The root is not empty: like a new workspace's, it holds the standard folders
+//! [`ROOT_FOLDERS`] from the start (and again after `/__mock/reset`). docs.databricks.com
+//! "What are the root directories?" (`dbfs/root-locations`) names `/databricks-datasets`,
+//! `/user/hive/warehouse`, `/FileStore`, `/databricks-results` (and the legacy
+//! `/databricks/init` that only some workspaces have, not seeded); `/tmp` is ours [inf].
+//! `/databricks-datasets` holds Databricks' sample datasets and is read-only: here it is an
+//! empty folder [inf: the datasets themselves are not emulated], and every write to it or below
+//! it (`create`, `put`, `mkdirs` of a new folder, `move` from or to it, `delete`) answers
+//! `403 PERMISSION_DENIED` [inf: the service's exact answer is not documented]. The other
+//! standard folders are ordinary folders. Deleting `/` itself answers `403 PERMISSION_DENIED`
+//! and deletes nothing [inf]; its non-recursive delete would fail anyway, as `/` is never empty.
+//!
 //! Rules, with our choices marked [inf]:
 //! * Paths may be `/x` or `dbfs:/x`; repeated and trailing slashes are dropped. A relative path
 //!   is `INVALID_PARAMETER_VALUE` "Path must be absolute: x" [inf].
@@ -53,6 +65,21 @@ const HANDLE_IDLE_MS: i64 = 10 * 60 * 1000;
 pub(crate) const DELETE_BATCH: usize = 1000;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// The folders a new workspace's DBFS root holds (parents before children); see the module
+/// documentation for where the list comes from.
+pub(crate) const ROOT_FOLDERS: &[&str] = &[
+    "/FileStore",
+    "/databricks-datasets",
+    "/databricks-results",
+    "/tmp",
+    "/user",
+    "/user/hive",
+    "/user/hive/warehouse",
+];
+
+/// Standard folders nobody may write to or under: Databricks' sample datasets.
+pub(crate) const READ_ONLY_FOLDERS: &[&str] = &["/databricks-datasets"];
 
 /// The DBFS routes (2.0 only).
 pub(crate) fn routes() -> Vec<Route> {
@@ -135,11 +162,45 @@ struct Stream {
 }
 
 /// The DBFS part of the emulator state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct DbfsState {
     nodes: BTreeMap<String, Node>,
     streams: HashMap<i64, Stream>,
     last_handle: i64,
+}
+
+impl Default for DbfsState {
+    /// A new workspace's DBFS: the standard [`ROOT_FOLDERS`], nothing else.
+    fn default() -> Self {
+        let nodes = ROOT_FOLDERS
+            .iter()
+            .map(|dir| ((*dir).to_owned(), Node::Dir))
+            .collect();
+        Self {
+            nodes,
+            streams: HashMap::new(),
+            last_handle: 0,
+        }
+    }
+}
+
+/// The read-only standard folder `path` is, or lies under.
+fn read_only_folder(path: &str) -> Option<&'static str> {
+    READ_ONLY_FOLDERS.iter().copied().find(|folder| {
+        path.strip_prefix(folder)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// `403 PERMISSION_DENIED` for a write to or under a read-only folder [inf].
+fn check_writable(path: &str) -> Result<(), ApiError> {
+    match read_only_folder(path) {
+        Some(folder) => Err(ApiError::new(
+            ErrorCode::PermissionDenied,
+            format!("Cannot modify dbfs:{path}: dbfs:{folder} is read-only."),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn not_found(path: &str) -> ApiError {
@@ -249,6 +310,7 @@ impl DbfsState {
         overwrite: bool,
         now_ms: i64,
     ) -> Result<(), ApiError> {
+        check_writable(path)?;
         match self.nodes.get(path) {
             Some(Node::File { .. }) if overwrite => {}
             Some(_) => return Err(exists(path)),
@@ -494,6 +556,7 @@ fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             Some(Node::File { .. }) => return Err(exists(dir)),
             Some(Node::Dir) => {}
             None => {
+                check_writable(dir)?;
                 dbfs.nodes.insert(dir.to_owned(), Node::Dir);
             }
         }
@@ -505,6 +568,8 @@ fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 fn move_path(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let source = path_param(ctx.params, "source_path")?;
     let dest = path_param(ctx.params, "destination_path")?;
+    check_writable(&source)?;
+    check_writable(&dest)?;
     let dbfs = &mut ctx.state.dbfs;
     if !dbfs.exists(&source) {
         return Err(not_found(&source));
@@ -544,6 +609,13 @@ fn move_path(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
     let recursive = ctx.params.opt_bool("recursive")?.unwrap_or(false);
+    if path == "/" {
+        return Err(ApiError::new(
+            ErrorCode::PermissionDenied,
+            "Cannot delete the DBFS root dbfs:/.",
+        ));
+    }
+    check_writable(&path)?;
     let dbfs = &mut ctx.state.dbfs;
     if !dbfs.exists(&path) {
         return Ok(Reply::empty());
@@ -593,6 +665,56 @@ mod tests {
         assert_eq!(e.error_code(), Some("INVALID_PARAMETER_VALUE"));
         assert_eq!(ancestors("/a/b/c").collect::<Vec<_>>(), ["/a", "/a/b"]);
         assert_eq!(ancestors("/a").count(), 0);
+    }
+
+    #[test]
+    fn a_new_state_holds_the_standard_root_folders() {
+        let dbfs = DbfsState::default();
+        let top: Vec<&str> = dbfs
+            .descendants("/")
+            .map(String::as_str)
+            .filter(|k| !k[1..].contains('/'))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                "/FileStore",
+                "/databricks-datasets",
+                "/databricks-results",
+                "/tmp",
+                "/user"
+            ]
+        );
+        assert!(dbfs.is_dir("/user/hive/warehouse"));
+        assert!(ROOT_FOLDERS.iter().all(|d| dbfs.is_dir(d)));
+        assert!(dbfs.streams.is_empty());
+    }
+
+    #[test]
+    fn only_the_datasets_folder_and_below_are_read_only() {
+        for path in ["/databricks-datasets", "/databricks-datasets/README.md"] {
+            let e = check_writable(path).expect_err(path);
+            assert_eq!(e.error_code(), Some("PERMISSION_DENIED"));
+            assert_eq!(e.status().as_u16(), 403);
+        }
+        for path in [
+            "/",
+            "/databricks-datasets2",
+            "/databricks",
+            "/FileStore/x",
+            "/tmp",
+        ] {
+            assert!(check_writable(path).is_ok(), "{path}");
+        }
+        let mut dbfs = DbfsState::default();
+        let e = dbfs
+            .write_file("/databricks-datasets/x", Content::default(), true, 1)
+            .expect_err("read-only");
+        assert_eq!(e.error_code(), Some("PERMISSION_DENIED"));
+        assert!(!dbfs.exists("/databricks-datasets/x"));
+        assert!(dbfs
+            .write_file("/FileStore/x", Content::default(), false, 1)
+            .is_ok());
     }
 
     #[test]

@@ -26,7 +26,10 @@
 //!   becomes a workspace file;
 //! * the source format: `# Databricks notebook source` (`//` Scala, `--` SQL), cells separated
 //!   by `# COMMAND ----------` with a blank line on each side, other-language and markdown cells
-//!   behind `# MAGIC`; a Jupyter notebook's language comes from Databricks' notebook metadata.
+//!   behind `# MAGIC`, and no newline after the last cell (`print(1)` exports as
+//!   `# Databricks notebook source\nprint(1)`, the bytes the official SDKs' integration tests
+//!   expect), for single notebooks and for the files of a folder's `SOURCE` zip alike; a
+//!   Jupyter notebook's language comes from Databricks' notebook metadata.
 //!
 //! Our choices where the service's behaviour is not documented (catalogue [inf]):
 //! * paths must be absolute; a leading `/Workspace` is dropped; `.`/`..` segments are refused
@@ -670,6 +673,41 @@ mod tests {
         assert!(put_archive(&mut t, "/Shared/r", items, false, 3).is_ok());
         assert!(t.get("/Shared/r/f.txt").is_some());
         assert!(t.get("/Shared/r/sub/n").is_some());
+    }
+
+    #[test]
+    fn folder_source_zips_hold_the_notebooks_exact_source() {
+        let mut t = tree();
+        assert!(t.mkdirs("/Shared/p", 1).is_ok());
+        let cases = [
+            (Lang::Python, "py", "# Databricks notebook source\nprint(1)"),
+            (
+                Lang::Scala,
+                "scala",
+                "// Databricks notebook source\nval x = 1",
+            ),
+            (Lang::Sql, "sql", "-- Databricks notebook source\nselect 1"),
+            (Lang::R, "r", "# Databricks notebook source\nx <- 1"),
+        ];
+        for (lang, ext, want) in cases {
+            let body = want.split_once('\n').map(|(_, b)| b).unwrap_or_default();
+            let nb = Notebook::from_source(lang, format!("{body}\n").as_bytes());
+            assert!(t
+                .put(&format!("/Shared/p/{ext}"), Kind::Notebook(nb), false, 1)
+                .is_ok());
+        }
+        for format in [Format::Source, Format::Auto] {
+            let zip = export_dir(&t, "/Shared/p", format, "SOURCE").expect("zip");
+            let entries = archive::read(&zip.data).expect("entries");
+            for (_, ext, want) in cases {
+                let name = vec!["p".to_owned(), format!("{ext}.{ext}")];
+                let entry = entries
+                    .iter()
+                    .find(|e| e.segments == name)
+                    .unwrap_or_else(|| panic!("no entry {name:?}"));
+                assert_eq!(entry.data.as_deref(), Some(want.as_bytes()), "{ext}");
+            }
+        }
     }
 
     #[test]

@@ -205,8 +205,10 @@ impl Notebook {
     }
 
     /// Databricks source format, as the service exports it: the header line, then the cells
-    /// separated by blank lines around `COMMAND ----------`, magic cells behind `MAGIC`, and a
-    /// final newline.
+    /// separated by blank lines around `COMMAND ----------`, magic cells behind `MAGIC`, and
+    /// nothing after the last cell: no final newline (`print(1)` exports as
+    /// `"# Databricks notebook source\nprint(1)"`, as the official SDKs' integration tests
+    /// expect). A notebook without cells is the header line and its newline [inf].
     pub(crate) fn to_source(&self) -> String {
         let lang = self.language;
         let magic = lang.magic();
@@ -232,10 +234,7 @@ impl Notebook {
             .collect();
         let mut out = lang.header();
         out.push('\n');
-        if !rendered.is_empty() {
-            out.push_str(&rendered.join(&format!("\n\n{}\n\n", lang.separator())));
-            out.push('\n');
-        }
+        out.push_str(&rendered.join(&format!("\n\n{}\n\n", lang.separator())));
         out
     }
 
@@ -601,7 +600,7 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    const PY: &str = "# Databricks notebook source\nprint(1)\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC # Title\n# MAGIC\n# MAGIC text\n\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC select 1\n";
+    const PY: &str = "# Databricks notebook source\nprint(1)\n\n# COMMAND ----------\n\n# MAGIC %md\n# MAGIC # Title\n# MAGIC\n# MAGIC text\n\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC select 1";
 
     #[test]
     fn source_round_trips_byte_for_byte() {
@@ -616,10 +615,37 @@ mod tests {
     #[test]
     fn source_without_header_gets_one() {
         let nb = Notebook::from_source(Lang::Sql, b"select 1\r\n");
-        assert_eq!(nb.to_source(), "-- Databricks notebook source\nselect 1\n");
+        assert_eq!(nb.to_source(), "-- Databricks notebook source\nselect 1");
         let empty = Notebook::from_source(Lang::Scala, b"// Databricks notebook source\n");
         assert!(empty.cells.is_empty());
         assert_eq!(empty.to_source(), "// Databricks notebook source\n");
+    }
+
+    #[test]
+    fn source_exports_end_with_the_last_cell_in_every_language() {
+        // The shape of the SDKs' integration test: upload `print(1)`, download the header, a
+        // newline and `print(1)`, nothing more.
+        let nb = Notebook::from_source(Lang::Python, b"print(1)");
+        assert_eq!(nb.to_source(), "# Databricks notebook source\nprint(1)");
+        for (lang, comment) in [
+            (Lang::Python, "#"),
+            (Lang::Scala, "//"),
+            (Lang::Sql, "--"),
+            (Lang::R, "#"),
+        ] {
+            let want = format!(
+                "{comment} Databricks notebook source\nx\n\n{comment} COMMAND ----------\n\n\
+                 {comment} MAGIC %md\n{comment} MAGIC # T\n{comment} MAGIC\n{comment} MAGIC end"
+            );
+            // Trailing newlines (an editor's, or CRLF ones) are not part of the last cell.
+            let typed = format!("{}\r\n\n", want.replace('\n', "\r\n"));
+            let nb = Notebook::from_source(lang, typed.as_bytes());
+            assert_eq!(nb.cells, vec!["x", "%md\n# T\n\nend"], "{lang:?}");
+            let out = nb.to_source();
+            assert_eq!(out, want, "{lang:?}");
+            // import -> export -> import -> export is byte for byte.
+            assert_eq!(Notebook::from_source(lang, out.as_bytes()).to_source(), out);
+        }
     }
 
     #[test]
