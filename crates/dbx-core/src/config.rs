@@ -1,6 +1,8 @@
 //! Client configuration: the workspace host, the credentials, and the transport knobs.
 //!
-//! Values are resolved the way the official Databricks SDKs (Go, Python, Java) and the CLI do:
+//! Values are resolved the way the official Databricks SDKs (Go, Python, Java) and the CLI do
+//! (<https://docs.databricks.com/en/dev-tools/auth/unified-auth.html>, config-file profiles:
+//! <https://docs.databricks.com/en/dev-tools/auth/config-profiles.html>):
 //!
 //! 1. values set explicitly on the [`ConfigBuilder`];
 //! 2. environment variables: `DATABRICKS_HOST`, `DATABRICKS_TOKEN`, `DATABRICKS_CLIENT_ID`,

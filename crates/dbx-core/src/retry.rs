@@ -11,8 +11,8 @@
 //! * A connection that could not be established is retried for every method: nothing was sent.
 //! * The client's own timeout, a transport timeout, a connection that broke after the request
 //!   was sent, and a 504 answer are retried only for calls that are safe to repeat
-//!   ([`Idempotency::Idempotent`]): GET, HEAD, OPTIONS, PUT and DELETE (idempotent by HTTP
-//!   semantics, RFC 9110 section 9.2.2) and calls marked idempotent by the API crate or the
+//!   ([`Idempotency::Idempotent`]): GET, HEAD, OPTIONS, PUT and DELETE (idempotent by HTTP's
+//!   own definition of these methods) and calls marked idempotent by the API crate or the
 //!   caller (see [`crate::CallOptions`]). A POST or PATCH is never sent again after it may
 //!   have been processed, unless marked idempotent.
 //! * Everything else (other 4xx and 5xx answers, requests that could not be built) is final.
@@ -21,8 +21,10 @@
 //!
 //! Before this function existed the rules were written out three times and disagreed: these
 //! docs named only GET/HEAD as safe while the client also treated PUT/DELETE/OPTIONS as safe.
-//! The client's behaviour (pinned by `tests/retries.rs`) was kept, and it matches HTTP's
-//! definition of idempotent methods.
+//! The client's behaviour (pinned by `crates/dbx-core/tests/retries.rs`) was kept: it matches
+//! HTTP's definition of idempotent methods, and the Databricks REST API uses PUT and DELETE only
+//! for calls whose repetition leaves the same state. Where this sits in the path of a call:
+//! `docs/architecture.md`, step 3.
 //!
 //! ```
 //! use dbx_core::retry::{classify, Attempt, Idempotency, RetryDecision};
@@ -48,8 +50,8 @@ pub enum Idempotency {
 }
 
 impl Idempotency {
-    /// The default of an HTTP method: GET, HEAD, OPTIONS, PUT and DELETE are idempotent (RFC 9110
-    /// section 9.2.2); POST, PATCH and anything else are not.
+    /// The default of an HTTP method: GET, HEAD, OPTIONS, PUT and DELETE are idempotent (as HTTP
+    /// defines them); POST, PATCH and anything else are not.
     pub fn of_method(method: &Method) -> Self {
         if matches!(
             *method,

@@ -430,8 +430,7 @@ pub(crate) fn decode_read(body: &[u8]) -> Result<ReadChunk> {
     })
 }
 
-/// Builder for [`DbfsApi::put`].
-#[derive(Debug)]
+/// Builder for [`DbfsApi::put`]. `Debug` shows the size of the contents, not the bytes.
 #[must_use = "call .send().await"]
 pub struct Put<'a> {
     api: &'a DbfsApi,
@@ -440,6 +439,18 @@ pub struct Put<'a> {
     overwrite: Overwrite,
     multipart: Option<bool>,
     options: CallOptions,
+}
+
+impl std::fmt::Debug for Put<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Put")
+            .field("path", &self.path)
+            .field("contents", &format_args!("<{} bytes>", self.contents.len()))
+            .field("overwrite", &self.overwrite)
+            .field("multipart", &self.multipart)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Put<'_> {
@@ -531,6 +542,22 @@ pub(crate) mod tests {
             .build()
             .expect("config");
         DbfsApi::new(Client::with_transport(cfg, t.clone()))
+    }
+
+    #[test]
+    fn debug_shows_sizes_and_the_host_never_bytes_or_credentials() {
+        let t = ReplayTransport::new();
+        let a = api(&t);
+        let put = a.put("/p", Bytes::from_static(b"payload-bytes"));
+        let shown = format!("{a:?} {put:?}");
+        assert!(
+            shown.contains("<13 bytes>") && shown.contains("https://x.invalid"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("payload-bytes") && !shown.contains("\"t\""),
+            "{shown}"
+        );
     }
 
     #[tokio::test]

@@ -418,7 +418,8 @@ struct ListSecretsResponse {
 
 #[derive(Deserialize)]
 struct ListAclsResponse {
-    // The schema and the SDKs say `items`; one documentation example says `acls`.
+    // The schema says `items` (<https://docs.databricks.com/api/workspace/secrets/listacls>);
+    // one documentation example says `acls`.
     #[serde(default, alias = "acls")]
     items: Vec<AclItem>,
 }
@@ -710,7 +711,7 @@ pub struct CreateScope<'a> {
     options: CallOptions,
 }
 
-// The builders' `Debug` leaves out the client: a transport's `Debug` is not ours to vouch for.
+// The builders' `Debug` shows their fields and options; secret values print as `[REDACTED]`.
 impl fmt::Debug for CreateScope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateScope")

@@ -398,8 +398,7 @@ impl WorkspaceApi {
     }
 }
 
-/// Builder for [`WorkspaceApi::import`].
-#[derive(Debug)]
+/// Builder for [`WorkspaceApi::import`]. `Debug` shows the size of the content, not the bytes.
 #[must_use = "call .send().await"]
 pub struct Import<'a> {
     api: &'a WorkspaceApi,
@@ -422,6 +421,20 @@ struct ImportBody<'a> {
     language: Option<&'a Language>,
     #[serde(skip_serializing_if = "Option::is_none")]
     overwrite: Option<bool>,
+}
+
+impl std::fmt::Debug for Import<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Import")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("format", &self.format)
+            .field("language", &self.language)
+            .field("overwrite", &self.overwrite)
+            .field("multipart", &self.multipart)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Import<'_> {
@@ -574,6 +587,22 @@ mod tests {
             .build()
             .expect("config");
         WorkspaceApi::new(Client::with_transport(cfg, t.clone()))
+    }
+
+    #[test]
+    fn debug_shows_sizes_and_the_host_never_bytes_or_credentials() {
+        let t = ReplayTransport::new();
+        let a = api(&t);
+        let import = a.import("/Shared/n", Bytes::from_static(b"print('secret')"));
+        let shown = format!("{a:?} {import:?}");
+        assert!(
+            shown.contains("<15 bytes>") && shown.contains("https://x.invalid"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("print(") && !shown.contains("\"t\""),
+            "{shown}"
+        );
     }
 
     #[tokio::test]
