@@ -17,13 +17,13 @@
 //! ```
 //! use std::sync::Arc;
 //! use dbx_core::auth::{AuthContext, CredentialsProvider};
-//! use dbx_core::{Config, Result};
+//! use dbx_core::{AuthType, Config, Result};
 //! use http::{header, HeaderMap, HeaderValue};
 //!
 //! /// A token read from a vault on every request.
 //! struct VaultToken;
 //!
-//! #[async_trait::async_trait]
+//! #[dbx_core::async_trait]
 //! impl CredentialsProvider for VaultToken {
 //!     fn auth_type(&self) -> &str {
 //!         "vault"
@@ -41,7 +41,8 @@
 //!     .host("https://dbc-1234.cloud.databricks.com")
 //!     .credentials_provider(Arc::new(VaultToken))
 //!     .build()?;
-//! assert_eq!(config.credentials_provider().auth_type(), "vault");
+//! assert_eq!(config.auth_type(), AuthType::Custom);
+//! assert_eq!(config.credentials().provider().auth_type(), "vault");
 //! # Ok::<(), dbx_core::Error>(())
 //! ```
 

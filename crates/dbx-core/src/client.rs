@@ -80,7 +80,9 @@ impl Client {
 
     /// A client over any transport (the emulator's in-process transport, a replay transport...).
     pub fn with_transport(config: Config, transport: impl Transport + 'static) -> Self {
-        let credentials = Arc::clone(config.credentials_provider());
+        // One provider per client, as before providers existed: clients never share an OAuth
+        // token cache unless the caller shares a provider of their own.
+        let credentials = config.credentials().provider();
         let auth = credentials.auth_type();
         let ua = match &config.user_agent_extra {
             Some(extra) => format!("{USER_AGENT} auth/{auth} {extra}"),

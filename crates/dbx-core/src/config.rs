@@ -157,7 +157,8 @@ impl Credentials {
     }
 
     /// The provider that authenticates requests with these credentials. Each call builds a new
-    /// one (with its own OAuth token cache), except for [`Credentials::Provider`].
+    /// one (with its own OAuth token cache), except for [`Credentials::Provider`], which is
+    /// shared. Every [`crate::Client`] calls this once.
     pub fn provider(&self) -> Arc<dyn CredentialsProvider> {
         match self {
             Credentials::Pat { token } => Arc::new(PatCredentials::new(token.clone())),
@@ -197,7 +198,6 @@ impl Credentials {
 pub struct Config {
     host: String,
     credentials: Credentials,
-    provider: Arc<dyn CredentialsProvider>,
     profile: Option<String>,
     /// How failed calls are retried (default [`RetryPolicy::default`]).
     pub retry: RetryPolicy,
@@ -253,13 +253,6 @@ impl Config {
     /// The credentials requests are authenticated with.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
-    }
-
-    /// The provider that authenticates this configuration's requests: built once from
-    /// [`Config::credentials`] and shared by every client made from this config (and its clones),
-    /// so they share one OAuth token cache.
-    pub fn credentials_provider(&self) -> &Arc<dyn CredentialsProvider> {
-        &self.provider
     }
 
     /// The authentication method of [`Config::credentials`].
@@ -557,12 +550,10 @@ impl ConfigBuilder {
             Some(p) => Credentials::Provider(p),
             None => fields.credentials(auth_type, &hint)?,
         };
-        let provider = credentials.provider();
 
         Ok(Config {
             host,
             credentials,
-            provider,
             profile: profile_used,
             retry: self.retry.unwrap_or_default(),
             connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
@@ -1012,6 +1003,53 @@ mod tests {
             Credentials::Pat { token } => token.expose_secret().to_string(),
             other => panic!("expected a PAT, got {other:?}"),
         }
+    }
+
+    struct Custom;
+
+    #[async_trait::async_trait]
+    impl CredentialsProvider for Custom {
+        fn auth_type(&self) -> &str {
+            "custom-test"
+        }
+
+        async fn headers(
+            &self,
+            _ctx: &crate::auth::AuthContext<'_>,
+        ) -> crate::Result<http::HeaderMap> {
+            Ok(http::HeaderMap::new())
+        }
+    }
+
+    #[test]
+    fn a_credentials_provider_wins_over_every_other_credential() {
+        let file =
+            TempFile::new("[DEFAULT]\nhost = https://file.example.com\ntoken = file-token\n");
+        // Environment credentials, even an unparseable auth type, are ignored; the host still
+        // comes from the environment, and the file is not mixed in.
+        let c = Config::builder()
+            .credentials_provider(Arc::new(Custom))
+            .resolve_with_env(env(&[
+                (ENV_HOST, "https://env.example.com"),
+                (ENV_TOKEN, "env-token"),
+                (ENV_AUTH_TYPE, "bogus"),
+                (ENV_CONFIG_FILE, file.path()),
+            ]))
+            .expect("config");
+        assert_eq!(c.host(), "https://env.example.com");
+        assert_eq!(c.auth_type(), AuthType::Custom);
+        assert_eq!(c.credentials().provider().auth_type(), "custom-test");
+        assert!(c.profile().is_none());
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("custom-test") && !shown.contains("env-token"),
+            "{shown}"
+        );
+        // The host is still required.
+        let msg = err(Config::builder()
+            .credentials_provider(Arc::new(Custom))
+            .build());
+        assert!(msg.starts_with("no host configured"), "{msg}");
     }
 
     #[test]
