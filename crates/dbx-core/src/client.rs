@@ -1,17 +1,20 @@
 //! The client: authentication, retries, timeouts, rate limiting and tracing around a
 //! [`Transport`].
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{header, HeaderValue, StatusCode};
+use async_trait::async_trait;
+use http::{header, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-use crate::auth::Auth;
+use crate::auth::{AuthContext, CredentialsProvider, OnRejected, SendRaw};
 use crate::error::ApiError;
-use crate::transport::{HttpResponse, Transport, TransportErrorKind};
-use crate::{Config, Error, Request, Result};
+use crate::retry::{classify, Attempt, RetryDecision};
+use crate::transport::{HttpResponse, Transport};
+use crate::{CallOptions, Config, Error, Request, Result};
 
 /// The `User-Agent` this SDK sends (plus the config's `user_agent_extra`).
 pub const USER_AGENT: &str = concat!(
@@ -21,8 +24,14 @@ pub const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
-/// A Databricks workspace client. Cheap to clone; clones share connections, the OAuth token
-/// cache and the rate limiter.
+/// A Databricks workspace client. Cheap to clone; clones share connections, the credentials
+/// provider (and its OAuth token cache) and the rate limiter.
+///
+/// A client can carry default [`CallOptions`] ([`Client::with_options`]) applied to every call
+/// made through it; every API crate's handle offers the same `with_options`.
+///
+/// `Debug` shows the host, the authentication type and the options; never a credential, and
+/// not the transport.
 ///
 /// ```no_run
 /// # async fn demo() -> dbx_core::Result<()> {
@@ -31,16 +40,26 @@ pub const USER_AGENT: &str = concat!(
 /// let me: serde_json::Value = client.call(Request::get("/api/2.0/preview/scim/v2/Me")).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    options: CallOptions,
 }
 
-#[derive(Debug)]
-pub(crate) struct Inner {
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.inner.config.host())
+            .field("auth_type", &self.inner.credentials.auth_type())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
     config: Config,
     transport: Arc<dyn Transport>,
-    auth: Auth,
+    credentials: Arc<dyn CredentialsProvider>,
     limiter: Option<RateLimiter>,
     user_agent: HeaderValue,
 }
@@ -61,20 +80,25 @@ impl Client {
 
     /// A client over any transport (the emulator's in-process transport, a replay transport...).
     pub fn with_transport(config: Config, transport: impl Transport + 'static) -> Self {
+        // One provider per client, as before providers existed: clients never share an OAuth
+        // token cache unless the caller shares a provider of their own.
+        let credentials = config.credentials().provider();
+        let auth = credentials.auth_type();
         let ua = match &config.user_agent_extra {
-            Some(extra) => format!("{USER_AGENT} auth/{} {extra}", config.auth_type().as_str()),
-            None => format!("{USER_AGENT} auth/{}", config.auth_type().as_str()),
+            Some(extra) => format!("{USER_AGENT} auth/{auth} {extra}"),
+            None => format!("{USER_AGENT} auth/{auth}"),
         };
         let user_agent =
             HeaderValue::try_from(ua).unwrap_or_else(|_| HeaderValue::from_static(USER_AGENT));
         Self {
             inner: Arc::new(Inner {
-                auth: Auth::from_credentials(config.credentials()),
+                credentials,
                 limiter: config.rate_limit.map(RateLimiter::new),
                 transport: Arc::new(transport),
                 user_agent,
                 config,
             }),
+            options: CallOptions::default(),
         }
     }
 
@@ -83,28 +107,57 @@ impl Client {
         &self.inner.config
     }
 
+    /// The default options of calls made through this client.
+    pub fn options(&self) -> &CallOptions {
+        &self.options
+    }
+
+    /// A client sharing this one's connections and credentials whose calls use `options` by
+    /// default: fields set in `options` replace this client's, and a call's own options still
+    /// win over them (see [`CallOptions`] for the layers).
+    ///
+    /// ```
+    /// # fn demo(client: dbx_core::Client) {
+    /// use std::time::Duration;
+    /// use dbx_core::CallOptions;
+    /// let patient = client.with_options(CallOptions::default().with_timeout(Duration::from_secs(300)));
+    /// assert_eq!(patient.options().timeout, Some(Duration::from_secs(300)));
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: options.or(&self.options),
+        }
+    }
+
     /// Send a request; an error status becomes [`Error::Api`]. Returns the raw response (for
     /// downloads and other non-JSON answers).
     pub async fn execute(&self, request: Request) -> Result<HttpResponse> {
-        let mut refreshed = false;
+        let mut request = request;
+        request.options = request.options.or(&self.options);
+        let ctx = AuthContext {
+            host: self.inner.config.host(),
+            sender: &*self.inner,
+        };
+        let mut retried_credentials = false;
         loop {
-            let auth = self.inner.auth.header(&self.inner).await?;
-            let resp = self.inner.dispatch(request.clone(), Some(auth)).await?;
+            let headers = self.inner.credentials.headers(&ctx).await?;
+            let resp = self.inner.dispatch(request.clone(), headers).await?;
             if resp.status().is_success() {
                 return Ok(resp);
             }
             let err: Error =
                 ApiError::from_response(resp.status(), resp.headers(), resp.body()).into();
-            // An OAuth token the server no longer accepts (revoked, or expired by the server's
-            // clock before ours) is dropped and fetched again, and the call is repeated once:
-            // the server refused it before doing anything, so this is safe for any method.
-            if !refreshed
-                && self.inner.auth.is_refreshable()
+            // A credential the server no longer accepts may be replaced by the provider (an
+            // OAuth token is fetched again), and the call is repeated once: the server refused
+            // it before doing anything, so this is safe for any method.
+            if !retried_credentials
                 && (err.is_invalid_token() || err.is_unauthenticated())
+                && self.inner.credentials.rejected(&err).await == OnRejected::Retry
             {
-                self.inner.auth.invalidate().await;
-                refreshed = true;
-                tracing::debug!("access token rejected; refreshing it and retrying once");
+                retried_credentials = true;
+                tracing::debug!("credential rejected; the provider renewed it, retrying once");
                 continue;
             }
             return Err(err);
@@ -115,6 +168,12 @@ impl Client {
     pub async fn call<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let resp = self.execute(request).await?;
         decode(resp.body())
+    }
+
+    /// Send a request whose answer carries nothing (`{}` or an empty body); the body is not
+    /// decoded, so an unexpected field never fails the call.
+    pub async fn call_empty(&self, request: Request) -> Result<()> {
+        self.execute(request).await.map(drop)
     }
 }
 
@@ -146,24 +205,21 @@ enum Outcome {
     },
 }
 
+#[async_trait]
+impl SendRaw for Inner {
+    async fn send_raw(&self, request: Request, headers: HeaderMap) -> Result<HttpResponse> {
+        self.dispatch(request, headers).await
+    }
+}
+
 impl Inner {
-    /// Send `request` with retries. Answers with any status are returned as `Ok`; only the
-    /// decision to retry looks at the status.
-    pub(crate) async fn dispatch(
-        &self,
-        request: Request,
-        authorization: Option<HeaderValue>,
-    ) -> Result<HttpResponse> {
-        let policy = request
-            .options
-            .retry
-            .clone()
-            .unwrap_or_else(|| self.config.retry.clone());
-        let timeout = request
-            .options
-            .timeout
-            .unwrap_or(self.config.request_timeout);
-        let idempotent = request.is_idempotent();
+    /// Send `request` with retries, adding `headers` (the credentials). Answers with any status
+    /// are returned as `Ok`; only the decision to retry looks at the status.
+    async fn dispatch(&self, request: Request, headers: HeaderMap) -> Result<HttpResponse> {
+        let options = request.effective_options();
+        let policy = options.retry.unwrap_or_else(|| self.config.retry.clone());
+        let timeout = options.timeout.unwrap_or(self.config.request_timeout);
+        let idempotency = request.idempotency();
         let url = format!("{}{}", self.config.host(), request.path_and_query());
         let span = tracing::debug_span!(
             "dbx.request",
@@ -183,9 +239,9 @@ impl Inner {
                 if let Some(l) = &self.limiter {
                     l.acquire().await;
                 }
-                let http_req = self.build(&request, &url, authorization.clone())?;
+                let http_req = self.build(&request, &url, &headers)?;
                 let sent = tokio::time::timeout(timeout, self.transport.send(http_req)).await;
-                let outcome = classify(sent, timeout, idempotent);
+                let outcome = outcome(sent, timeout, idempotency);
                 let (reason, retry_after, last) = match outcome {
                     Outcome::Done(result) => {
                         if let Ok(resp) = &result {
@@ -221,15 +277,19 @@ impl Inner {
         &self,
         request: &Request,
         url: &str,
-        authorization: Option<HeaderValue>,
+        headers: &HeaderMap,
     ) -> Result<crate::HttpRequest> {
         let mut builder = http::Request::builder()
             .method(request.method.clone())
             .uri(url)
             .header(header::USER_AGENT, self.user_agent.clone())
             .header(header::ACCEPT, "application/json");
-        if let Some(a) = authorization {
-            builder = builder.header(header::AUTHORIZATION, a);
+        for (name, value) in headers {
+            let mut value = value.clone();
+            if name == header::AUTHORIZATION {
+                value.set_sensitive(true);
+            }
+            builder = builder.header(name, value);
         }
         let body = match &request.body {
             Some(b) => {
@@ -258,84 +318,55 @@ fn record_done(resp: &HttpResponse, started: Instant) {
     tracing::debug!(status = resp.status().as_u16(), "response");
 }
 
-fn classify(
+/// Turn one attempt's result into an [`Outcome`], asking [`crate::retry::classify`].
+fn outcome(
     sent: std::result::Result<
         std::result::Result<HttpResponse, crate::TransportError>,
         tokio::time::error::Elapsed,
     >,
     timeout: Duration,
-    idempotent: bool,
+    idempotency: crate::retry::Idempotency,
 ) -> Outcome {
-    match sent {
-        Err(_) => {
-            let err = Err(Error::Timeout(timeout));
-            if idempotent {
-                Outcome::Retry {
-                    reason: "timeout".into(),
-                    retry_after: None,
-                    last: err,
-                }
-            } else {
-                Outcome::Done(err)
-            }
-        }
-        Ok(Err(te)) => {
-            let may_retry = match te.kind {
-                TransportErrorKind::Connect => true,
-                TransportErrorKind::Timeout | TransportErrorKind::Io => idempotent,
-                _ => false,
-            };
-            let reason = te.to_string();
-            let err = Err(Error::Transport(te));
-            if may_retry {
-                Outcome::Retry {
-                    reason,
-                    retry_after: None,
-                    last: err,
-                }
-            } else {
-                Outcome::Done(err)
-            }
-        }
+    let (decision, reason, retry_after, last) = match sent {
+        Err(_) => (
+            classify(idempotency, &Attempt::TimedOut),
+            "timeout".to_string(),
+            None,
+            Err(Error::Timeout(timeout)),
+        ),
+        Ok(Err(te)) => (
+            classify(idempotency, &Attempt::Transport(te.kind)),
+            te.to_string(),
+            None,
+            Err(Error::Transport(te)),
+        ),
         Ok(Ok(resp)) => {
-            let status = resp.status();
-            if status.is_success() {
+            if resp.status().is_success() {
                 return Outcome::Done(Ok(resp));
             }
-            let any_method = status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::SERVICE_UNAVAILABLE;
-            let safe_only = status == StatusCode::GATEWAY_TIMEOUT;
-            let retryable = if any_method {
-                // 503 PARTIAL_DELETE means "call again to continue"; that is the caller's loop.
-                !body_has_code(resp.body(), "PARTIAL_DELETE")
-            } else {
-                (safe_only && idempotent)
-                    || body_has_code(resp.body(), "REQUEST_LIMIT_EXCEEDED")
-                    || body_has_code(resp.body(), "TEMPORARILY_UNAVAILABLE")
+            // The same parse that makes the caller's `Error::Api`, so the loop and
+            // `Error::is_retryable` see the same `error_code`.
+            let api = ApiError::from_response(resp.status(), resp.headers(), resp.body());
+            let attempt = Attempt::Answer {
+                status: api.status,
+                error_code: Some(api.error_code.as_str()),
             };
-            if retryable {
-                Outcome::Retry {
-                    reason: format!("HTTP {}", status.as_u16()),
-                    retry_after: crate::retry::parse_retry_after(resp.headers()),
-                    last: Ok(resp),
-                }
-            } else {
-                Outcome::Done(Ok(resp))
-            }
+            (
+                classify(idempotency, &attempt),
+                format!("HTTP {}", resp.status().as_u16()),
+                api.retry_after,
+                Ok(resp),
+            )
         }
+    };
+    match decision {
+        RetryDecision::Retry => Outcome::Retry {
+            reason,
+            retry_after,
+            last,
+        },
+        RetryDecision::Stop => Outcome::Done(last),
     }
-}
-
-fn body_has_code(body: &[u8], code: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        error_code: Option<&'a str>,
-    }
-    serde_json::from_slice::<Envelope<'_>>(body)
-        .ok()
-        .and_then(|e| e.error_code)
-        .is_some_and(|c| c == code)
 }
 
 /// A client-side rate limit: requests are spaced at least `1/rps` apart.

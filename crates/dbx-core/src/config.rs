@@ -1,6 +1,8 @@
 //! Client configuration: the workspace host, the credentials, and the transport knobs.
 //!
-//! Values are resolved the way the official Databricks SDKs (Go, Python, Java) and the CLI do:
+//! Values are resolved the way the official Databricks SDKs (Go, Python, Java) and the CLI do
+//! (<https://docs.databricks.com/en/dev-tools/auth/unified-auth.html>, config-file profiles:
+//! <https://docs.databricks.com/en/dev-tools/auth/config-profiles.html>):
 //!
 //! 1. values set explicitly on the [`ConfigBuilder`];
 //! 2. environment variables: `DATABRICKS_HOST`, `DATABRICKS_TOKEN`, `DATABRICKS_CLIENT_ID`,
@@ -22,10 +24,14 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::{CredentialsProvider, OAuthM2MCredentials, PatCredentials};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
+use crate::Redacted;
 
 const ENV_HOST: &str = "DATABRICKS_HOST";
 const ENV_TOKEN: &str = "DATABRICKS_TOKEN";
@@ -64,6 +70,9 @@ pub enum AuthType {
     /// OAuth machine-to-machine: a service principal's client id and secret exchanged for
     /// short-lived access tokens (`oauth-m2m`).
     OAuthM2M,
+    /// A [`CredentialsProvider`] supplied by the caller
+    /// ([`ConfigBuilder::credentials_provider`]); never read from the environment or a file.
+    Custom,
 }
 
 impl AuthType {
@@ -72,6 +81,7 @@ impl AuthType {
         match self {
             AuthType::Pat => "pat",
             AuthType::OAuthM2M => "oauth-m2m",
+            AuthType::Custom => "custom",
         }
     }
 }
@@ -116,15 +126,8 @@ pub enum Credentials {
         /// The OAuth secret.
         client_secret: SecretString,
     },
-}
-
-/// Prints as `<redacted>` in `Debug` output.
-struct Redacted;
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
+    /// A caller-supplied provider ([`ConfigBuilder::credentials_provider`]).
+    Provider(Arc<dyn CredentialsProvider>),
 }
 
 impl fmt::Debug for Credentials {
@@ -136,6 +139,10 @@ impl fmt::Debug for Credentials {
                 .field("client_id", client_id)
                 .field("client_secret", &Redacted)
                 .finish(),
+            Credentials::Provider(p) => f
+                .debug_struct("Provider")
+                .field("auth_type", &p.auth_type())
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -145,6 +152,24 @@ impl Credentials {
         match self {
             Credentials::Pat { .. } => AuthType::Pat,
             Credentials::OAuthM2M { .. } => AuthType::OAuthM2M,
+            Credentials::Provider(_) => AuthType::Custom,
+        }
+    }
+
+    /// The provider that authenticates requests with these credentials. Each call builds a new
+    /// one (with its own OAuth token cache), except for [`Credentials::Provider`], which is
+    /// shared. Every [`crate::Client`] calls this once.
+    pub fn provider(&self) -> Arc<dyn CredentialsProvider> {
+        match self {
+            Credentials::Pat { token } => Arc::new(PatCredentials::new(token.clone())),
+            Credentials::OAuthM2M {
+                client_id,
+                client_secret,
+            } => Arc::new(OAuthM2MCredentials::new(
+                client_id.clone(),
+                client_secret.clone(),
+            )),
+            Credentials::Provider(p) => Arc::clone(p),
         }
     }
 }
@@ -169,7 +194,7 @@ impl Credentials {
 /// assert!(!format!("{config:?}").contains("dapi0123456789abcdef"));
 /// # Ok::<(), dbx_core::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     host: String,
     credentials: Credentials,
@@ -184,6 +209,21 @@ pub struct Config {
     pub rate_limit: Option<f64>,
     /// Text appended to the `User-Agent` header, e.g. `my-tool/1.2`.
     pub user_agent_extra: Option<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("credentials", &self.credentials)
+            .field("profile", &self.profile)
+            .field("retry", &self.retry)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("user_agent_extra", &self.user_agent_extra)
+            .finish()
+    }
 }
 
 impl Config {
@@ -257,6 +297,7 @@ pub struct ConfigBuilder {
     client_id: Option<String>,
     client_secret: Option<SecretString>,
     auth_type: Option<AuthType>,
+    provider: Option<Arc<dyn CredentialsProvider>>,
     profile: Option<String>,
     config_file: Option<PathBuf>,
     retry: Option<RetryPolicy>,
@@ -277,6 +318,10 @@ impl fmt::Debug for ConfigBuilder {
                 &self.client_secret.as_ref().map(|_| Redacted),
             )
             .field("auth_type", &self.auth_type)
+            .field(
+                "credentials_provider",
+                &self.provider.as_ref().map(|p| p.auth_type().to_string()),
+            )
             .field("profile", &self.profile)
             .field("config_file", &self.config_file)
             .field("retry", &self.retry)
@@ -311,6 +356,15 @@ impl ConfigBuilder {
     /// The OAuth M2M client secret of a service principal.
     pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
         self.client_secret = Some(SecretString::from(client_secret.into()));
+        self
+    }
+
+    /// Authenticate with a caller-supplied [`CredentialsProvider`] (a token from a vault, a
+    /// refreshing custom source...). It wins over every other credential: tokens and client
+    /// credentials from the builder, the environment or a config file are then ignored (the
+    /// host is still resolved as usual). See [`crate::auth`] for an example.
+    pub fn credentials_provider(mut self, provider: Arc<dyn CredentialsProvider>) -> Self {
+        self.provider = Some(provider);
         self
     }
 
@@ -444,14 +498,17 @@ impl ConfigBuilder {
         // An unparseable auth_type from the builder or the environment is reported before the
         // file is read; it also decides which credentials count as "missing".
         // Reject an unsupported auth_type before reading any file.
-        fields.parsed_auth_type()?;
+        if self.provider.is_none() {
+            fields.parsed_auth_type()?;
+        }
         let mut profile_used = None;
         let mut profile_label = explicit_profile.as_ref().map(|(p, _)| p.clone());
         let wants_file = use_env || explicit_profile.is_some() || file_named;
         // As the official SDKs do: without a named profile, the file is consulted only when
         // neither a host nor any credential value is set. Mixing an environment host with a
         // file's credentials could send one workspace's token to another workspace.
-        let needs_values = fields.host.is_none() && !fields.any_credential_value();
+        let needs_values =
+            fields.host.is_none() && !fields.any_credential_value() && self.provider.is_none();
         if wants_file && (explicit_profile.is_some() || needs_values) {
             let loaded = load_profile(file.as_ref(), explicit_profile.as_ref())?;
             if let Some(loaded) = loaded {
@@ -471,7 +528,10 @@ impl ConfigBuilder {
             profile: profile_label.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
         };
 
-        let auth_type = fields.parsed_auth_type()?;
+        let auth_type = match self.provider {
+            Some(_) => None,
+            None => fields.parsed_auth_type()?,
+        };
         let host = match &fields.host {
             None => {
                 return Err(Error::Config(format!(
@@ -486,7 +546,10 @@ impl ConfigBuilder {
                 ))
             })?,
         };
-        let credentials = fields.credentials(auth_type, &hint)?;
+        let credentials = match self.provider {
+            Some(p) => Credentials::Provider(p),
+            None => fields.credentials(auth_type, &hint)?,
+        };
 
         Ok(Config {
             host,
@@ -761,6 +824,10 @@ impl Fields {
                     source.describe("auth_type")
                 ))
             }),
+            Some((AuthType::Custom, source)) => Err(Error::Config(format!(
+                "auth_type custom ({}) needs a provider: use ConfigBuilder::credentials_provider",
+                source.describe("auth_type")
+            ))),
             None => {
                 let m2m_source = match (&self.client_id, &self.client_secret) {
                     (Some((_, s)), _) => Some(("client_id", s)),
@@ -936,6 +1003,53 @@ mod tests {
             Credentials::Pat { token } => token.expose_secret().to_string(),
             other => panic!("expected a PAT, got {other:?}"),
         }
+    }
+
+    struct Custom;
+
+    #[async_trait::async_trait]
+    impl CredentialsProvider for Custom {
+        fn auth_type(&self) -> &str {
+            "custom-test"
+        }
+
+        async fn headers(
+            &self,
+            _ctx: &crate::auth::AuthContext<'_>,
+        ) -> crate::Result<http::HeaderMap> {
+            Ok(http::HeaderMap::new())
+        }
+    }
+
+    #[test]
+    fn a_credentials_provider_wins_over_every_other_credential() {
+        let file =
+            TempFile::new("[DEFAULT]\nhost = https://file.example.com\ntoken = file-token\n");
+        // Environment credentials, even an unparseable auth type, are ignored; the host still
+        // comes from the environment, and the file is not mixed in.
+        let c = Config::builder()
+            .credentials_provider(Arc::new(Custom))
+            .resolve_with_env(env(&[
+                (ENV_HOST, "https://env.example.com"),
+                (ENV_TOKEN, "env-token"),
+                (ENV_AUTH_TYPE, "bogus"),
+                (ENV_CONFIG_FILE, file.path()),
+            ]))
+            .expect("config");
+        assert_eq!(c.host(), "https://env.example.com");
+        assert_eq!(c.auth_type(), AuthType::Custom);
+        assert_eq!(c.credentials().provider().auth_type(), "custom-test");
+        assert!(c.profile().is_none());
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("custom-test") && !shown.contains("env-token"),
+            "{shown}"
+        );
+        // The host is still required.
+        let msg = err(Config::builder()
+            .credentials_provider(Arc::new(Custom))
+            .build());
+        assert!(msg.starts_with("no host configured"), "{msg}");
     }
 
     #[test]
@@ -1484,7 +1598,7 @@ client_secret = ci-secret
         let dbg = format!("{builder:?}");
         assert!(!dbg.contains(TOKEN) && !dbg.contains(SECRET), "{dbg}");
         assert!(
-            dbg.contains("<redacted>") && dbg.contains("visible-client-id"),
+            dbg.contains("[REDACTED]") && dbg.contains("visible-client-id"),
             "{dbg}"
         );
 
@@ -1501,7 +1615,7 @@ client_secret = ci-secret
                 format!("{:?}", c.credentials()),
             ] {
                 assert!(!dbg.contains(TOKEN) && !dbg.contains(SECRET), "{dbg}");
-                assert!(dbg.contains("<redacted>"), "{dbg}");
+                assert!(dbg.contains("[REDACTED]"), "{dbg}");
             }
         }
         let dbg = format!("{pat:?}");

@@ -11,6 +11,8 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
+use crate::retry::{Attempt, Idempotency, RetryDecision};
+
 /// The result type of every SDK call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -435,22 +437,30 @@ impl Error {
             })
     }
 
-    /// Retrying the same call later may succeed regardless of the method: throttling (429) and
-    /// temporary unavailability (503). `PARTIAL_DELETE` is excluded: it means "call again to
-    /// continue", which the DBFS helpers do explicitly.
+    /// Retrying the same call later may succeed whatever its method: throttling (429,
+    /// `REQUEST_LIMIT_EXCEEDED`), temporary unavailability (503, `TEMPORARILY_UNAVAILABLE`), a
+    /// connection that was never established. `PARTIAL_DELETE` is excluded: it means "call again
+    /// to continue", which the DBFS helpers do explicitly. This is
+    /// [`retry::classify`](crate::retry::classify) for a call that is not idempotent; see
+    /// [`Error::retry_decision`] for one that is.
     pub fn is_retryable(&self) -> bool {
-        let Some(e) = self.api() else {
-            return matches!(self, Error::Transport(t) if t.is_not_sent());
+        self.retry_decision(Idempotency::NotIdempotent) == RetryDecision::Retry
+    }
+
+    /// What the client's retry loop would decide after this failure, for a call of the given
+    /// [`Idempotency`] ([`retry::classify`](crate::retry::classify)). Errors that are not the
+    /// outcome of an attempt (configuration, decode, OAuth...) are never retried.
+    pub fn retry_decision(&self, idempotency: Idempotency) -> RetryDecision {
+        let attempt = match self {
+            Error::Api(e) => Attempt::Answer {
+                status: e.status,
+                error_code: Some(e.error_code.as_str()),
+            },
+            Error::Timeout(_) => Attempt::TimedOut,
+            Error::Transport(t) => Attempt::Transport(t.kind),
+            _ => return RetryDecision::Stop,
         };
-        if e.code == ErrorCode::PartialDelete {
-            return false;
-        }
-        e.status == StatusCode::TOO_MANY_REQUESTS
-            || e.status == StatusCode::SERVICE_UNAVAILABLE
-            || matches!(
-                e.code,
-                ErrorCode::RequestLimitExceeded | ErrorCode::TemporarilyUnavailable
-            )
+        crate::retry::classify(idempotency, &attempt)
     }
 
     /// A timeout, either the client's own or a 504 / `DEADLINE_EXCEEDED` answer.

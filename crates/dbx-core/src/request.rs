@@ -10,6 +10,29 @@ use crate::{Error, Result, RetryPolicy};
 
 /// Per-call options, kept apart from body fields so the two never collide: `with_*` methods on
 /// the API builders set these, `set_*`-style methods set body fields.
+///
+/// Options come in layers; for each field the first layer that sets it wins:
+///
+/// 1. the options given for one call (an API builder's `with_options`, or
+///    [`Request::options`] / [`Request::idempotent`]);
+/// 2. the options of the client or API handle the call goes through ([`crate::Client::with_options`],
+///    and every API crate's `with_options` on its handle);
+/// 3. the API method's own default ([`Request::default_idempotent`]: e.g. a DBFS delete is
+///    idempotent, a token create is not);
+/// 4. the client's configuration (`request_timeout`, `retry`) and, for idempotency, the HTTP
+///    method (see [`crate::retry`]).
+///
+/// So a caller's explicit choice always wins over what the method would pick.
+///
+/// ```
+/// use std::time::Duration;
+/// use dbx_core::CallOptions;
+/// let handle = CallOptions::default().with_timeout(Duration::from_secs(5));
+/// let call = CallOptions::default().with_idempotent(false);
+/// let effective = call.or(&handle);
+/// assert_eq!(effective.timeout, Some(Duration::from_secs(5)));
+/// assert_eq!(effective.idempotent, Some(false));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallOptions {
     /// Timeout of each attempt (default: the client's `request_timeout`).
@@ -39,6 +62,20 @@ impl CallOptions {
         self.idempotent = Some(idempotent);
         self
     }
+
+    /// These options, with every field left unset taken from `fallback`.
+    pub fn or(&self, fallback: &CallOptions) -> CallOptions {
+        CallOptions {
+            timeout: self.timeout.or(fallback.timeout),
+            retry: self.retry.clone().or_else(|| fallback.retry.clone()),
+            idempotent: self.idempotent.or(fallback.idempotent),
+        }
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.timeout.is_none() && self.retry.is_none() && self.idempotent.is_none()
+    }
 }
 
 /// A request body.
@@ -61,7 +98,10 @@ pub struct Request {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<Body>,
+    /// The caller's options for this call (layers 1 and 2 of [`CallOptions`]).
     pub(crate) options: CallOptions,
+    /// The API method's defaults (layer 3).
+    pub(crate) defaults: CallOptions,
 }
 
 impl Request {
@@ -73,6 +113,7 @@ impl Request {
             query: Vec::new(),
             body: None,
             options: CallOptions::default(),
+            defaults: CallOptions::default(),
         }
     }
 
@@ -135,16 +176,40 @@ impl Request {
         self
     }
 
-    /// Replace the per-call options.
+    /// Set the caller's per-call options. Fields set in `options` replace those set before;
+    /// unset fields keep their value. They win over the method's defaults
+    /// ([`Request::default_idempotent`]) whatever the order of the calls.
     pub fn options(mut self, options: CallOptions) -> Self {
-        self.options = options;
+        self.options = options.or(&self.options);
         self
     }
 
-    /// Mark the call safe (or not) to repeat after a timeout or a broken connection.
+    /// The caller's choice: the call is safe (or not) to repeat after a timeout or a broken
+    /// connection. Wins over [`Request::default_idempotent`].
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.options.idempotent = Some(idempotent);
         self
+    }
+
+    /// The API method's default idempotency, used only when the caller chose none (API crates
+    /// call this; a caller's [`CallOptions::with_idempotent`] always wins).
+    ///
+    /// ```
+    /// use dbx_core::{CallOptions, Request};
+    /// let req = Request::post("/api/2.0/dbfs/delete")
+    ///     .options(CallOptions::default().with_idempotent(false))
+    ///     .default_idempotent(true);
+    /// assert!(!req.is_idempotent());
+    /// ```
+    pub fn default_idempotent(mut self, idempotent: bool) -> Self {
+        self.defaults.idempotent = Some(idempotent);
+        self
+    }
+
+    /// The options this call runs with, before the client's configuration fills the rest: the
+    /// caller's, then the method's defaults.
+    pub fn effective_options(&self) -> CallOptions {
+        self.options.or(&self.defaults)
     }
 
     /// The HTTP method.
@@ -162,12 +227,20 @@ impl Request {
         self.body.as_ref().map(|b| &b.bytes)
     }
 
-    /// Whether a retry after the request may have been processed is allowed.
+    /// Whether a retry after the request may have been processed is allowed: the caller's
+    /// choice, else the method's default, else the HTTP method's
+    /// ([`crate::retry::Idempotency::of_method`]).
     pub fn is_idempotent(&self) -> bool {
-        self.options.idempotent.unwrap_or(matches!(
-            self.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        ))
+        self.idempotency() == crate::retry::Idempotency::Idempotent
+    }
+
+    /// [`Request::is_idempotent`] as an [`Idempotency`](crate::retry::Idempotency).
+    pub fn idempotency(&self) -> crate::retry::Idempotency {
+        match self.effective_options().idempotent {
+            Some(true) => crate::retry::Idempotency::Idempotent,
+            Some(false) => crate::retry::Idempotency::NotIdempotent,
+            None => crate::retry::Idempotency::of_method(&self.method),
+        }
     }
 
     /// Path plus encoded query string.

@@ -230,7 +230,7 @@ async fn main() -> Result<(), BoxError> {
     let started = Instant::now();
     let up = dbfs
         .upload("dbfs:/bench/file.bin", &mut source)
-        .overwrite(true)
+        .overwrite(dbx_core::Overwrite::Yes)
         .send()
         .await?;
     let up_secs = started.elapsed().as_secs_f64();

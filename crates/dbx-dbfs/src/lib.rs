@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dbx_dbfs::TransferError> {
-//! use dbx_core::Client;
+//! use dbx_core::{Client, Recursive};
 //! use dbx_dbfs::DbfsApi;
 //!
 //! let dbfs = DbfsApi::new(Client::from_env()?);
@@ -39,6 +39,7 @@
 //!     println!("{} {} bytes", info.path, info.file_size);
 //! }
 //! dbfs.delete_recursive("/tmp/demo").await?;
+//! dbfs.delete("/tmp/empty-dir", Recursive::No).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -63,6 +64,9 @@
 //! `close` answer "no such handle" checks the file's size instead of failing), and `create` /
 //! `put` with `overwrite` set. `add-block` is never repeated after a timeout: it could append
 //! the same block twice; the upload fails and cleans up instead. `move` is not repeated either.
+//! These are defaults: a caller's own choice ([`DbfsApi::with_options`] for every call through a
+//! handle, a builder's `with_options` for one call) always wins. The rules themselves live in
+//! [`dbx_core::retry`].
 
 mod path;
 mod transfer;
@@ -71,13 +75,13 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use dbx_core::{CallOptions, Client, Error, Request, Result};
+use dbx_core::{CallOptions, Client, Error, Overwrite, Recursive, Request, Result};
 use serde::{Deserialize, Serialize};
 
+/// The error of the transfer helpers, shared with `dbx-workspace`: [`dbx_core::TransferError`].
+pub use dbx_core::TransferError;
 pub use path::normalize_path;
-pub use transfer::{
-    DeleteSummary, Download, DownloadSummary, Progress, TransferError, Upload, UploadSummary,
-};
+pub use transfer::{DeleteSummary, Download, DownloadSummary, Progress, Upload, UploadSummary};
 
 dbx_core::int_id!(
     /// A handle on an open DBFS write stream, returned by [`DbfsApi::create`]. It expires after
@@ -121,7 +125,7 @@ pub struct ReadChunk {
     pub data: Bytes,
 }
 
-/// The DBFS API.
+/// The DBFS API. `Debug` shows the host, never a credential.
 #[derive(Debug, Clone)]
 pub struct DbfsApi {
     client: Client,
@@ -152,16 +156,44 @@ impl DbfsApi {
         Self { client }
     }
 
+    /// This API with `options` applied to every call made through the returned handle (see
+    /// [`dbx_core::Client::with_options`]), the transfer helpers included.
+    ///
+    /// ```no_run
+    /// # async fn demo(dbfs: dbx_dbfs::DbfsApi) -> dbx_core::Result<()> {
+    /// use std::time::Duration;
+    /// use dbx_core::CallOptions;
+    /// let patient = dbfs.with_options(CallOptions::default().with_timeout(Duration::from_secs(300)));
+    /// patient.mkdirs("/tmp/demo").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            client: self.client.with_options(options),
+        }
+    }
+
     /// The client this API sends through.
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// Open a stream to write a file (`POST /api/2.0/dbfs/create`) and return its handle.
-    /// Without `overwrite`, an existing file or directory at `path` answers
+    /// With [`Overwrite::No`], an existing file or directory at `path` answers
     /// `RESOURCE_ALREADY_EXISTS`. Follow with [`DbfsApi::add_block`] calls and one
-    /// [`DbfsApi::close`]; or let [`DbfsApi::upload`] do all three.
-    pub async fn create(&self, path: &str, overwrite: bool) -> Result<Handle> {
+    /// [`DbfsApi::close`]; or let [`DbfsApi::upload`] do all three. (`true`/`false` are accepted
+    /// for `overwrite` too.)
+    ///
+    /// ```no_run
+    /// # async fn demo(dbfs: dbx_dbfs::DbfsApi) -> dbx_core::Result<()> {
+    /// use dbx_core::Overwrite;
+    /// let handle = dbfs.create("/tmp/log.txt", Overwrite::Yes).await?;
+    /// dbfs.add_block(handle, b"hello").await?;
+    /// dbfs.close(handle).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(&self, path: &str, overwrite: impl Into<Overwrite>) -> Result<Handle> {
+        let overwrite = overwrite.into().as_bool();
         #[derive(Serialize)]
         struct Body<'a> {
             path: &'a str,
@@ -175,7 +207,7 @@ impl DbfsApi {
             })?
             // Repeating an overwriting create only truncates again (the first handle is left to
             // expire); without overwrite a repeat would fail on the file the first one reserved.
-            .idempotent(overwrite);
+            .default_idempotent(overwrite);
         let resp: HandleResponse = self.client.call(req).await?;
         Ok(resp.handle)
     }
@@ -193,8 +225,8 @@ impl DbfsApi {
     async fn add_block_body(&self, body: Bytes) -> Result<()> {
         let req = Request::post("/api/2.0/dbfs/add-block")
             .body(body, "application/json")
-            .idempotent(false);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(false);
+        self.client.call_empty(req).await
     }
 
     /// Close a stream, committing the file (`POST /api/2.0/dbfs/close`). An unknown, closed or
@@ -208,8 +240,8 @@ impl DbfsApi {
             .json(&Body { handle })?
             // A repeated close changes nothing; its "no such handle" answer is handled by
             // `upload`, which then checks the committed size.
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 
     /// Start a one-call upload of `contents` to `path` (`POST /api/2.0/dbfs/put`): as inline
@@ -221,7 +253,7 @@ impl DbfsApi {
             api: self,
             path: path.to_owned(),
             contents: contents.into(),
-            overwrite: false,
+            overwrite: Overwrite::No,
             multipart: None,
             options: CallOptions::default(),
         }
@@ -286,8 +318,8 @@ impl DbfsApi {
         let path = normalize_path(path)?;
         let req = Request::post("/api/2.0/dbfs/mkdirs")
             .json(&PathBody { path: &path })?
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 
     /// Move a file or a whole directory tree (`POST /api/2.0/dbfs/move`). A missing source
@@ -305,25 +337,33 @@ impl DbfsApi {
             source_path: &source,
             destination_path: &destination,
         })?;
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+        self.client.call_empty(req).await
     }
 
     /// Delete a file or directory (`POST /api/2.0/dbfs/delete`). A non-empty directory without
     /// `recursive` answers `IO_ERROR`; a very large tree answers `503 PARTIAL_DELETE` after part
     /// of the work, which this call returns as an error: use [`DbfsApi::delete_recursive`] to
-    /// continue until done.
-    pub async fn delete(&self, path: &str, recursive: bool) -> Result<()> {
+    /// continue until done. (`true`/`false` are accepted for `recursive` too.)
+    ///
+    /// ```no_run
+    /// # async fn demo(dbfs: dbx_dbfs::DbfsApi) -> dbx_core::Result<()> {
+    /// use dbx_core::Recursive;
+    /// dbfs.delete("/tmp/log.txt", Recursive::No).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(&self, path: &str, recursive: impl Into<Recursive>) -> Result<()> {
         let path = normalize_path(path)?;
-        self.delete_normalized(&path, recursive, CallOptions::default())
+        self.delete_normalized(&path, recursive.into(), CallOptions::default())
             .await
     }
 
     pub(crate) async fn delete_normalized(
         &self,
         path: &str,
-        recursive: bool,
+        recursive: Recursive,
         options: CallOptions,
     ) -> Result<()> {
+        let recursive = recursive.as_bool();
         #[derive(Serialize)]
         struct Body<'a> {
             path: &'a str,
@@ -333,8 +373,8 @@ impl DbfsApi {
             .json(&Body { path, recursive })?
             .options(options)
             // Deleting twice leaves the same state.
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 }
 
@@ -390,22 +430,34 @@ pub(crate) fn decode_read(body: &[u8]) -> Result<ReadChunk> {
     })
 }
 
-/// Builder for [`DbfsApi::put`].
-#[derive(Debug)]
+/// Builder for [`DbfsApi::put`]. `Debug` shows the size of the contents, not the bytes.
 #[must_use = "call .send().await"]
 pub struct Put<'a> {
     api: &'a DbfsApi,
     path: String,
     contents: Bytes,
-    overwrite: bool,
+    overwrite: Overwrite,
     multipart: Option<bool>,
     options: CallOptions,
 }
 
+impl std::fmt::Debug for Put<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Put")
+            .field("path", &self.path)
+            .field("contents", &format_args!("<{} bytes>", self.contents.len()))
+            .field("overwrite", &self.overwrite)
+            .field("multipart", &self.multipart)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Put<'_> {
-    /// Replace an existing file (default: fail with `RESOURCE_ALREADY_EXISTS`).
-    pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = overwrite;
+    /// Replace an existing file ([`Overwrite::Yes`] or `true`; default: fail with
+    /// `RESOURCE_ALREADY_EXISTS`).
+    pub fn overwrite(mut self, overwrite: impl Into<Overwrite>) -> Self {
+        self.overwrite = overwrite.into();
         self
     }
 
@@ -417,7 +469,8 @@ impl Put<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -430,6 +483,7 @@ impl Put<'_> {
         let multipart = self
             .multipart
             .unwrap_or(self.contents.len() > MAX_BLOCK_SIZE);
+        let overwrite = self.overwrite.as_bool();
         let req = Request::post("/api/2.0/dbfs/put");
         let req = if multipart {
             if self.contents.len() as u64 > MAX_PUT_SIZE {
@@ -442,7 +496,7 @@ impl Put<'_> {
             let (body, content_type) = dbx_core::multipart::encode(
                 &[
                     ("path", &path),
-                    ("overwrite", if self.overwrite { "true" } else { "false" }),
+                    ("overwrite", if overwrite { "true" } else { "false" }),
                 ],
                 "contents",
                 path::file_name(&path),
@@ -459,15 +513,11 @@ impl Put<'_> {
             req.json(&Body {
                 path: &path,
                 contents: BASE64.encode(&self.contents),
-                overwrite: self.overwrite,
+                overwrite,
             })?
         };
-        let req = req.options(self.options).idempotent(self.overwrite);
-        self.api
-            .client
-            .call::<serde_json::Value>(req)
-            .await
-            .map(drop)
+        let req = req.options(self.options).default_idempotent(overwrite);
+        self.api.client.call_empty(req).await
     }
 }
 
@@ -492,6 +542,22 @@ pub(crate) mod tests {
             .build()
             .expect("config");
         DbfsApi::new(Client::with_transport(cfg, t.clone()))
+    }
+
+    #[test]
+    fn debug_shows_sizes_and_the_host_never_bytes_or_credentials() {
+        let t = ReplayTransport::new();
+        let a = api(&t);
+        let put = a.put("/p", Bytes::from_static(b"payload-bytes"));
+        let shown = format!("{a:?} {put:?}");
+        assert!(
+            shown.contains("<13 bytes>") && shown.contains("https://x.invalid"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("payload-bytes") && !shown.contains("\"t\""),
+            "{shown}"
+        );
     }
 
     #[tokio::test]
@@ -613,6 +679,62 @@ pub(crate) mod tests {
         assert!(matches!(mismatch, Error::Decode { ref path, .. } if path == "bytes_read"));
         let bad = a.read("/f", 0, None).await.expect_err("bad base64");
         assert!(matches!(bad, Error::Decode { ref path, .. } if path == "data"));
+    }
+
+    #[tokio::test]
+    async fn the_callers_idempotency_wins_over_the_methods_default() {
+        let gateway_timeout_then = |answer: serde_json::Value| {
+            ReplayTransport::new()
+                .respond_json(
+                    504,
+                    json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+                )
+                .respond_json(200, answer)
+        };
+        let retry = CallOptions::default().with_retry(dbx_core::RetryPolicy {
+            initial_backoff: std::time::Duration::ZERO,
+            jitter: false,
+            ..dbx_core::RetryPolicy::default()
+        });
+        // delete is idempotent by default: retried after a 504 ...
+        let t = gateway_timeout_then(json!({}));
+        api(&t)
+            .with_options(retry.clone())
+            .delete("/x", Recursive::Yes)
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
+        assert_eq!(
+            t.requests()[0].json(),
+            json!({"path": "/x", "recursive": true})
+        );
+        // ... unless the handle says otherwise (the caller's choice used to be overridden).
+        let t = gateway_timeout_then(json!({}));
+        api(&t)
+            .with_options(retry.clone().with_idempotent(false))
+            .delete("/x", Recursive::No)
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // An overwriting put is idempotent by default; the call's own options win.
+        let t = gateway_timeout_then(json!({}));
+        api(&t)
+            .put("/p", Bytes::from_static(b"hi"))
+            .overwrite(Overwrite::Yes)
+            .with_options(retry.clone().with_idempotent(false))
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // A create without overwrite is not, but the caller may declare it so.
+        let t = gateway_timeout_then(json!({"handle": 7}));
+        let handle = api(&t)
+            .with_options(retry.with_idempotent(true))
+            .create("/c", Overwrite::No)
+            .await
+            .expect("retried");
+        assert_eq!(handle, Handle::from(7));
+        assert_eq!(t.requests().len(), 2);
     }
 
     #[tokio::test]

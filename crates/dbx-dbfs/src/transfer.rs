@@ -7,61 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use dbx_core::{CallOptions, RetryPolicy};
+use dbx_core::{CallOptions, Overwrite, Recursive, RetryPolicy, TransferError};
 use futures::StreamExt as _;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::{add_block_body, normalize_path, DbfsApi, Handle, MAX_BLOCK_SIZE, MAX_READ_SIZE};
-
-/// Why a transfer failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TransferError {
-    /// A DBFS call failed (the API's own error, a timeout, a transport failure...).
-    #[error(transparent)]
-    Api(#[from] dbx_core::Error),
-    /// The local reader or writer failed.
-    #[error("local I/O failed: {0}")]
-    Io(#[from] io::Error),
-    /// The DBFS path to download is a directory.
-    #[error("{path} is a directory, not a file")]
-    IsDirectory {
-        /// The path, normalised.
-        path: String,
-    },
-    /// The file changed size while it was being downloaded.
-    #[error("{path} changed during the download: expected {expected} bytes at offset {offset}, got {got}")]
-    Changed {
-        /// The path, normalised.
-        path: String,
-        /// Offset of the read that came back short.
-        offset: u64,
-        /// Bytes asked for.
-        expected: u64,
-        /// Bytes received.
-        got: u64,
-    },
-}
-
-impl TransferError {
-    /// The API error, when a DBFS call failed.
-    pub fn api(&self) -> Option<&dbx_core::Error> {
-        match self {
-            Self::Api(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// Whether DBFS said the path (or handle) does not exist.
-    pub fn is_not_found(&self) -> bool {
-        self.api().is_some_and(dbx_core::Error::is_not_found)
-    }
-
-    /// Whether DBFS said the path already exists.
-    pub fn is_already_exists(&self) -> bool {
-        self.api().is_some_and(dbx_core::Error::is_already_exists)
-    }
-}
 
 /// How far a transfer has got, reported after every block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +112,7 @@ impl DbfsApi {
         loop {
             summary.calls += 1;
             match self
-                .delete_normalized(&path, true, CallOptions::default())
+                .delete_normalized(&path, Recursive::Yes, CallOptions::default())
                 .await
             {
                 Ok(()) => return Ok(summary),
@@ -195,7 +145,7 @@ pub struct Upload<'a, R> {
     api: &'a DbfsApi,
     path: String,
     source: Source<R>,
-    overwrite: bool,
+    overwrite: Overwrite,
     block_size: usize,
     progress: Option<ProgressFn<'a>>,
 }
@@ -219,15 +169,16 @@ where
             api,
             path: path.to_owned(),
             source,
-            overwrite: false,
+            overwrite: Overwrite::No,
             block_size: MAX_BLOCK_SIZE,
             progress: None,
         }
     }
 
-    /// Replace an existing file (default: fail with `RESOURCE_ALREADY_EXISTS`).
-    pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = overwrite;
+    /// Replace an existing file ([`Overwrite::Yes`] or `true`; default: fail with
+    /// `RESOURCE_ALREADY_EXISTS`).
+    pub fn overwrite(mut self, overwrite: impl Into<Overwrite>) -> Self {
+        self.overwrite = overwrite.into();
         self
     }
 
@@ -249,8 +200,14 @@ where
         let (mut reader, total) = match self.source {
             Source::Reader(r) => (Either::Left(r), None),
             Source::File(local) => {
-                let file = tokio::fs::File::open(&local).await?;
-                let len = file.metadata().await?.len();
+                let file = tokio::fs::File::open(&local)
+                    .await
+                    .map_err(|e| TransferError::io(&local, e))?;
+                let len = file
+                    .metadata()
+                    .await
+                    .map_err(|e| TransferError::io(&local, e))?
+                    .len();
                 (Either::Right(file), Some(len))
             }
         };
@@ -360,7 +317,7 @@ async fn cleanup(api: &DbfsApi, handle: Handle, path: &str) {
         max_attempts: 3,
         ..RetryPolicy::default()
     });
-    if let Err(e) = api.delete_normalized(path, false, options).await {
+    if let Err(e) = api.delete_normalized(path, Recursive::No, options).await {
         tracing::warn!(path, error = %e, "could not delete the partial file of a failed upload");
     }
 }
@@ -692,7 +649,7 @@ mod tests {
             .send()
             .await
             .expect_err("fails");
-        assert!(matches!(err, TransferError::Io(_)), "{err}");
+        assert!(matches!(err, TransferError::Io { .. }), "{err}");
         assert_eq!(t.requests().len(), 3);
     }
 

@@ -374,17 +374,15 @@ fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// let secrets = dbx_secrets::SecretsApi::new(dbx_core::Client::from_env()?);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+///
+/// Every call takes per-call options: for all calls made through a handle with
+/// [`SecretsApi::with_options`], for one call with a builder's `with_options`. The caller's
+/// choice wins over the method's default (e.g. [`SecretsApi::delete_scope`] is retried after a
+/// timeout unless the caller says it is not idempotent). `Debug` shows the host, never a
+/// credential.
+#[derive(Debug, Clone)]
 pub struct SecretsApi {
     client: Client,
-}
-
-impl fmt::Debug for SecretsApi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretsApi")
-            .field("host", &self.client.config().host())
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Serialize)]
@@ -420,7 +418,8 @@ struct ListSecretsResponse {
 
 #[derive(Deserialize)]
 struct ListAclsResponse {
-    // The schema and the SDKs say `items`; one documentation example says `acls`.
+    // The schema says `items` (<https://docs.databricks.com/api/workspace/secrets/listacls>);
+    // one documentation example says `acls`.
     #[serde(default, alias = "acls")]
     items: Vec<AclItem>,
 }
@@ -436,6 +435,23 @@ impl SecretsApi {
     /// ```
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// This API with `options` applied to every call made through the returned handle (see
+    /// [`dbx_core::Client::with_options`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(secrets: dbx_secrets::SecretsApi) -> dbx_core::Result<()> {
+    /// use std::time::Duration;
+    /// use dbx_core::CallOptions;
+    /// let quick = secrets.with_options(CallOptions::default().with_timeout(Duration::from_secs(5)));
+    /// quick.delete_secret("team-a", "old-key").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            client: self.client.with_options(options),
+        }
     }
 
     /// Start creating a scope (`POST /api/2.0/secrets/scopes/create`).
@@ -477,7 +493,7 @@ impl SecretsApi {
         let req = Request::post("/api/2.0/secrets/scopes/delete")
             .json(&ScopeBody { scope })?
             // Deleting twice leaves the same state; the second answer would be a 404.
-            .idempotent(true);
+            .default_idempotent(true);
         self.unit(req).await
     }
 
@@ -529,7 +545,7 @@ impl SecretsApi {
     pub async fn delete_secret(&self, scope: &str, key: &str) -> Result<()> {
         let req = Request::post("/api/2.0/secrets/delete")
             .json(&ScopeKeyBody { scope, key })?
-            .idempotent(true);
+            .default_idempotent(true);
         self.unit(req).await
     }
 
@@ -597,7 +613,7 @@ impl SecretsApi {
                 permission: Some(&permission),
             })?
             // Granting the same permission twice leaves the same state.
-            .idempotent(true);
+            .default_idempotent(true);
         self.unit(req).await
     }
 
@@ -617,7 +633,7 @@ impl SecretsApi {
                 principal,
                 permission: None,
             })?
-            .idempotent(true);
+            .default_idempotent(true);
         self.unit(req).await
     }
 
@@ -658,7 +674,7 @@ impl SecretsApi {
     }
 
     async fn unit(&self, req: Request) -> Result<()> {
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+        self.client.call_empty(req).await
     }
 }
 
@@ -695,7 +711,7 @@ pub struct CreateScope<'a> {
     options: CallOptions,
 }
 
-// The builders' `Debug` leaves out the client: a transport's `Debug` is not ours to vouch for.
+// The builders' `Debug` shows their fields and options; secret values print as `[REDACTED]`.
 impl fmt::Debug for CreateScope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateScope")
@@ -750,7 +766,8 @@ impl CreateScope<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -806,7 +823,8 @@ impl<'a> PutSecret<'a> {
         }
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -837,7 +855,8 @@ pub struct PutSecretWithValue<'a> {
 }
 
 impl PutSecretWithValue<'_> {
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -853,7 +872,7 @@ impl PutSecretWithValue<'_> {
         let req = Request::post("/api/2.0/secrets/put")
             .json(&body)?
             .options(self.options)
-            .idempotent(true);
+            .default_idempotent(true);
         self.api.unit(req).await
     }
 }
@@ -944,6 +963,63 @@ mod tests {
             json!({"scope": "kv", "scope_backend_type": "AZURE_KEYVAULT",
                    "backend_azure_keyvault": {"resource_id": "/rid", "dns_name": "https://d/"}})
         );
+    }
+
+    #[tokio::test]
+    async fn the_callers_idempotency_wins_over_the_methods_default() {
+        let gateway_timeout_then_ok = || {
+            ReplayTransport::new()
+                .respond_json(
+                    504,
+                    json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+                )
+                .respond_json(200, json!({}))
+        };
+        let retry = CallOptions::default().with_retry(dbx_core::RetryPolicy {
+            initial_backoff: std::time::Duration::ZERO,
+            jitter: false,
+            ..dbx_core::RetryPolicy::default()
+        });
+        let not_idempotent = CallOptions::default().with_idempotent(false);
+        // put is idempotent by default: retried after a 504 ...
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone())
+            .put_secret("s", "k")
+            .string_value("v")
+            .send()
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
+        // ... unless the caller says otherwise, for one call ...
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone())
+            .put_secret("s", "k")
+            .string_value("v")
+            .with_options(not_idempotent.clone())
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // ... or for every call through a handle, plain `async fn`s included.
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone().with_idempotent(false))
+            .delete_acl("s", "p")
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // create_scope is not idempotent by default, but the caller may declare it so.
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry)
+            .create_scope("s")
+            .with_options(CallOptions::default().with_idempotent(true))
+            .send()
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
     }
 
     #[tokio::test]

@@ -3,7 +3,9 @@
 //! Against a workspace: `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx-token --example tokens`.
 //! With neither variable set it starts the emulator in-process and runs against that.
 
-use dbx_core::{Client, Config, ExposeSecret};
+use std::time::Duration;
+
+use dbx_core::{CallOptions, Client, Config, ExposeSecret};
 use dbx_token::TokenApi;
 
 #[tokio::main]
@@ -43,7 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?;
 
-    for info in tokens.list().await? {
+    // Per-call options apply to every call through a handle, plain `async fn`s included.
+    let quick = tokens.with_options(CallOptions::default().with_timeout(Duration::from_secs(10)));
+    for info in quick.list().await? {
         let expiry = if info.never_expires() {
             "never".to_string()
         } else {

@@ -75,7 +75,22 @@ pub struct CreatedToken {
     pub token_info: TokenInfo,
 }
 
-/// The Token API.
+/// The Token API. `Debug` shows the host, never a credential.
+///
+/// Every call takes per-call options: for all calls made through a handle with
+/// [`TokenApi::with_options`], for one call with a builder's `with_options`. The caller's choice
+/// wins over the method's default (e.g. [`TokenApi::delete`] is retried after a timeout unless
+/// the caller says it is not idempotent).
+///
+/// ```no_run
+/// # async fn demo(client: dbx_core::Client) -> dbx_core::Result<()> {
+/// use std::time::Duration;
+/// use dbx_core::CallOptions;
+/// let tokens = dbx_token::TokenApi::new(client);
+/// let quick = tokens.with_options(CallOptions::default().with_timeout(Duration::from_secs(5)));
+/// let infos = quick.list().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TokenApi {
     client: Client,
@@ -91,6 +106,14 @@ impl TokenApi {
     /// The Token API over `client`.
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// This API with `options` applied to every call made through the returned handle (see
+    /// [`dbx_core::Client::with_options`]).
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            client: self.client.with_options(options),
+        }
     }
 
     /// Start creating a token (`POST /api/2.0/token/create`). Fails with `QUOTA_EXCEEDED` when
@@ -124,8 +147,8 @@ impl TokenApi {
                 token_id: token_id.as_str(),
             })?
             // Revoking twice leaves the same state; the second answer would be a 404.
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 
     /// Revoke a token; the name the original package used. Same as [`TokenApi::delete`].
@@ -195,7 +218,7 @@ impl CreateToken<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -238,7 +261,8 @@ impl UpdateToken<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over this call's default (idempotent).
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -285,12 +309,8 @@ impl UpdateToken<'_> {
         let req = Request::patch(path)
             .json(&body)?
             .options(self.options)
-            .idempotent(true);
-        self.api
-            .client
-            .call::<serde_json::Value>(req)
-            .await
-            .map(drop)
+            .default_idempotent(true);
+        self.api.client.call_empty(req).await
     }
 }
 
@@ -347,6 +367,81 @@ mod tests {
             .await
             .expect_err("empty update");
         assert!(matches!(err, dbx_core::Error::InvalidRequest(_)));
+    }
+
+    fn no_backoff() -> dbx_core::RetryPolicy {
+        dbx_core::RetryPolicy {
+            initial_backoff: std::time::Duration::ZERO,
+            jitter: false,
+            ..dbx_core::RetryPolicy::default()
+        }
+    }
+
+    fn gateway_timeout_then_ok() -> ReplayTransport {
+        ReplayTransport::new()
+            .respond_json(
+                504,
+                json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+            )
+            .respond_json(200, json!({}))
+    }
+
+    #[tokio::test]
+    async fn the_callers_idempotency_wins_over_the_methods_default() {
+        let retry = CallOptions::default().with_retry(no_backoff());
+        // update and delete are idempotent by default: retried after a 504...
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone())
+            .update(&TokenId::from("x"))
+            .comment("c")
+            .send()
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
+        // ... unless the caller says otherwise, per call or per handle.
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone())
+            .update(&TokenId::from("x"))
+            .comment("c")
+            .with_options(CallOptions::default().with_idempotent(false))
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone().with_idempotent(false))
+            .delete(&TokenId::from("x"))
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // create is not idempotent by default, but the caller may declare it so.
+        let t = ReplayTransport::new()
+            .respond_json(
+                504,
+                json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+            )
+            .respond_json(
+                200,
+                json!({"token_value": "dapiabc", "token_info": {"token_id": "id1"}}),
+            );
+        api(&t)
+            .with_options(retry)
+            .create()
+            .with_options(CallOptions::default().with_idempotent(true))
+            .send()
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
+    }
+
+    #[test]
+    fn debug_shows_the_host_not_the_token() {
+        let shown = format!("{:?}", api(&ReplayTransport::new()));
+        assert!(shown.contains("https://x.invalid"), "{shown}");
+        assert!(!shown.contains("\"t\""), "{shown}");
     }
 }
 

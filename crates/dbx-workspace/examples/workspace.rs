@@ -3,7 +3,7 @@
 //! Against a workspace: `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx-workspace --example workspace`.
 //! With neither variable set it starts the emulator in-process and runs against that.
 
-use dbx_core::{Client, Config};
+use dbx_core::{Client, Config, Recursive};
 use dbx_workspace::{Format, Language, WorkspaceApi};
 use futures::TryStreamExt;
 
@@ -76,11 +76,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dbc = ws.export(dir.as_str()).format(Format::Dbc).send().await?;
     println!("DBC export of the folder: {} bytes", dbc.content.len());
 
-    match ws.delete(&dir, false).await {
+    match ws.delete(&dir, Recursive::No).await {
         Err(e) => println!("delete without recursive: {} (as expected)", e),
         Ok(()) => println!("delete without recursive: unexpectedly succeeded"),
     }
-    ws.delete(&dir, true).await?;
+    ws.delete(&dir, Recursive::Yes).await?;
     println!("deleted {dir}: exists = {}", ws.exists(&dir).await?);
     Ok(())
 }

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> dbx_core::Result<()> {
-//! use dbx_core::Client;
+//! use dbx_core::{Client, Overwrite, Recursive};
 //! use dbx_workspace::{Format, Language, WorkspaceApi};
 //!
 //! let ws = WorkspaceApi::new(Client::from_env()?);
@@ -13,7 +13,7 @@
 //! ws.import("/Shared/demo/hello", "print('hello')\n")
 //!     .format(Format::Source)
 //!     .language(Language::Python)
-//!     .overwrite(true)
+//!     .overwrite(Overwrite::Yes)
 //!     .send()
 //!     .await?;
 //! for object in ws.list("/Shared/demo").await? {
@@ -23,7 +23,7 @@
 //! assert!(exported.content.starts_with(b"# Databricks notebook source"));
 //! let ipynb = ws.export("/Shared/demo/hello").format(Format::Jupyter).download().await?;
 //! # let _ = ipynb;
-//! ws.delete("/Shared/demo", true).await?;
+//! ws.delete("/Shared/demo", Recursive::Yes).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -55,11 +55,13 @@ mod transfer;
 mod walk;
 
 use base64::Engine as _;
-use dbx_core::{CallOptions, Client, Request, Result};
+use dbx_core::{CallOptions, Client, Overwrite, Recursive, Request, Result};
 use serde::{Deserialize, Serialize};
 
 pub use bytes::Bytes;
-pub use transfer::{format_for_path, TransferError, TransferSummary};
+/// The error of the local transfer helpers, shared with `dbx-dbfs`: [`dbx_core::TransferError`].
+pub use dbx_core::TransferError;
+pub use transfer::{format_for_path, TransferSummary};
 
 /// The largest content the service accepts in one import, and returns in one export: 10 MB
 /// (10 485 760 bytes). Beyond it the service answers `MAX_NOTEBOOK_SIZE_EXCEEDED`.
@@ -253,7 +255,12 @@ pub struct Exported {
     pub file_type: Option<String>,
 }
 
-/// The Workspace API.
+/// The Workspace API. `Debug` shows the host, never a credential.
+///
+/// Every call takes per-call options: for all calls made through a handle with
+/// [`WorkspaceApi::with_options`], for one call with a builder's `with_options`. The caller's
+/// choice wins over the method's default (e.g. [`WorkspaceApi::delete`] is retried after a
+/// timeout unless the caller says it is not idempotent).
 #[derive(Debug, Clone)]
 pub struct WorkspaceApi {
     client: Client,
@@ -274,6 +281,23 @@ impl WorkspaceApi {
     /// The Workspace API over `client`.
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// This API with `options` applied to every call made through the returned handle (see
+    /// [`dbx_core::Client::with_options`]), the walk and the transfer helpers included.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: dbx_workspace::WorkspaceApi) -> dbx_core::Result<()> {
+    /// use std::time::Duration;
+    /// use dbx_core::CallOptions;
+    /// let quick = ws.with_options(CallOptions::default().with_timeout(Duration::from_secs(5)));
+    /// let objects = quick.list("/Shared").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            client: self.client.with_options(options),
+        }
     }
 
     /// The client this API sends through.
@@ -325,14 +349,16 @@ impl WorkspaceApi {
     pub async fn mkdirs(&self, path: &str) -> Result<()> {
         let req = Request::post("/api/2.0/workspace/mkdirs")
             .json(&PathBody { path })?
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 
     /// Delete an object (`POST /api/2.0/workspace/delete`); a folder with content needs
-    /// `recursive` (else `DIRECTORY_NOT_EMPTY`). A missing path answers
-    /// `RESOURCE_DOES_NOT_EXIST`. A recursive delete is not atomic.
-    pub async fn delete(&self, path: &str, recursive: bool) -> Result<()> {
+    /// [`Recursive::Yes`] (else `DIRECTORY_NOT_EMPTY`). A missing path answers
+    /// `RESOURCE_DOES_NOT_EXIST`. A recursive delete is not atomic. (`true`/`false` are accepted
+    /// for `recursive` too.)
+    pub async fn delete(&self, path: &str, recursive: impl Into<Recursive>) -> Result<()> {
+        let recursive = recursive.into().as_bool();
         #[derive(Serialize)]
         struct Body<'a> {
             path: &'a str,
@@ -341,8 +367,8 @@ impl WorkspaceApi {
         let req = Request::post("/api/2.0/workspace/delete")
             .json(&Body { path, recursive })?
             // Deleting twice leaves the same state; the second answer would be a 404.
-            .idempotent(true);
-        self.client.call::<serde_json::Value>(req).await.map(drop)
+            .default_idempotent(true);
+        self.client.call_empty(req).await
     }
 
     /// Start importing `content` to `path` (`POST /api/2.0/workspace/import`). The content is
@@ -372,8 +398,7 @@ impl WorkspaceApi {
     }
 }
 
-/// Builder for [`WorkspaceApi::import`].
-#[derive(Debug)]
+/// Builder for [`WorkspaceApi::import`]. `Debug` shows the size of the content, not the bytes.
 #[must_use = "call .send().await"]
 pub struct Import<'a> {
     api: &'a WorkspaceApi,
@@ -381,7 +406,7 @@ pub struct Import<'a> {
     content: Bytes,
     format: Option<Format>,
     language: Option<Language>,
-    overwrite: Option<bool>,
+    overwrite: Option<Overwrite>,
     multipart: bool,
     options: CallOptions,
 }
@@ -398,6 +423,20 @@ struct ImportBody<'a> {
     overwrite: Option<bool>,
 }
 
+impl std::fmt::Debug for Import<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Import")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("format", &self.format)
+            .field("language", &self.language)
+            .field("overwrite", &self.overwrite)
+            .field("multipart", &self.multipart)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Import<'_> {
     /// The content's format (the service's default is `SOURCE`).
     pub fn format(mut self, format: Format) -> Self {
@@ -411,10 +450,10 @@ impl Import<'_> {
         self
     }
 
-    /// Replace an existing object at the path (the service's default is `false`; not
-    /// supported for `DBC`).
-    pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = Some(overwrite);
+    /// Replace an existing object at the path ([`Overwrite::Yes`] or `true`; the service's
+    /// default is not to; not supported for `DBC`).
+    pub fn overwrite(mut self, overwrite: impl Into<Overwrite>) -> Self {
+        self.overwrite = Some(overwrite.into());
         self
     }
 
@@ -425,7 +464,8 @@ impl Import<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -434,7 +474,8 @@ impl Import<'_> {
     /// Send the import. Retried after a timeout only when it overwrites (a repeated plain
     /// import would answer `RESOURCE_ALREADY_EXISTS`).
     pub async fn send(self) -> Result<()> {
-        let idempotent = self.overwrite == Some(true);
+        let overwrite = self.overwrite.map(Overwrite::as_bool);
+        let idempotent = overwrite == Some(true);
         let req = Request::post("/api/2.0/workspace/import");
         let req = if self.multipart {
             let mut fields: Vec<(&str, &str)> = vec![("path", &self.path)];
@@ -444,7 +485,7 @@ impl Import<'_> {
             if let Some(l) = &self.language {
                 fields.push(("language", l.as_str()));
             }
-            if let Some(o) = self.overwrite {
+            if let Some(o) = overwrite {
                 fields.push(("overwrite", if o { "true" } else { "false" }));
             }
             let filename = self.path.rsplit('/').next().unwrap_or_default();
@@ -457,15 +498,11 @@ impl Import<'_> {
                 content: base64::engine::general_purpose::STANDARD.encode(&self.content),
                 format: self.format.as_ref(),
                 language: self.language.as_ref(),
-                overwrite: self.overwrite,
+                overwrite,
             })?
         };
-        let req = req.options(self.options).idempotent(idempotent);
-        self.api
-            .client
-            .call::<serde_json::Value>(req)
-            .await
-            .map(drop)
+        let req = req.options(self.options).default_idempotent(idempotent);
+        self.api.client.call_empty(req).await
     }
 }
 
@@ -495,7 +532,8 @@ impl Export<'_> {
         self
     }
 
-    /// Per-call options (timeout, retry policy).
+    /// Per-call options (timeout, retry policy, idempotency); they win over the handle's and
+    /// over the call's default.
     pub fn with_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
@@ -549,6 +587,78 @@ mod tests {
             .build()
             .expect("config");
         WorkspaceApi::new(Client::with_transport(cfg, t.clone()))
+    }
+
+    #[test]
+    fn debug_shows_sizes_and_the_host_never_bytes_or_credentials() {
+        let t = ReplayTransport::new();
+        let a = api(&t);
+        let import = a.import("/Shared/n", Bytes::from_static(b"print('secret')"));
+        let shown = format!("{a:?} {import:?}");
+        assert!(
+            shown.contains("<15 bytes>") && shown.contains("https://x.invalid"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("print(") && !shown.contains("\"t\""),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_callers_idempotency_wins_over_the_methods_default() {
+        let gateway_timeout_then_ok = || {
+            ReplayTransport::new()
+                .respond_json(
+                    504,
+                    json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+                )
+                .respond_json(200, json!({}))
+        };
+        let retry = CallOptions::default().with_retry(dbx_core::RetryPolicy {
+            initial_backoff: std::time::Duration::ZERO,
+            jitter: false,
+            ..dbx_core::RetryPolicy::default()
+        });
+        // delete and mkdirs are idempotent by default: retried after a 504 ...
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone())
+            .delete("/Shared/x", Recursive::Yes)
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
+        assert_eq!(
+            t.requests()[0].json(),
+            json!({"path": "/Shared/x", "recursive": true})
+        );
+        // ... unless the handle says otherwise (the caller's choice used to be overridden).
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.clone().with_idempotent(false))
+            .mkdirs("/Shared/x")
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // An overwriting import is idempotent by default; the call's own options win.
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .import("/Shared/n", Bytes::from_static(b"print(1)"))
+            .overwrite(Overwrite::Yes)
+            .with_options(retry.clone().with_idempotent(false))
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(t.requests().len(), 1);
+        // A plain import is not, but the caller may declare it so.
+        let t = gateway_timeout_then_ok();
+        api(&t)
+            .with_options(retry.with_idempotent(true))
+            .import("/Shared/n", Bytes::from_static(b"print(1)"))
+            .send()
+            .await
+            .expect("retried");
+        assert_eq!(t.requests().len(), 2);
     }
 
     #[tokio::test]

@@ -4,41 +4,12 @@ use std::path::{Component, Path, PathBuf};
 
 use futures::TryStreamExt;
 
+use dbx_core::{Overwrite, TransferError};
+
 use crate::{Format, Language, WorkspaceApi};
 
-/// Why a transfer between the local file system and the workspace failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TransferError {
-    /// The workspace answered with an error (or could not be reached).
-    #[error(transparent)]
-    Api(#[from] dbx_core::Error),
-    /// A local file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The local path.
-        path: PathBuf,
-        /// What went wrong.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A local file exists and `overwrite` was not given.
-    #[error("{} already exists; pass overwrite to replace it", .0.display())]
-    LocalExists(PathBuf),
-    /// A folder was expected (locally or in the workspace) and something else was found.
-    #[error("{0} is not a folder")]
-    NotADirectory(String),
-    /// The workspace listed a path that would land outside the target folder (`..`, an absolute
-    /// component, a path outside the exported folder); nothing is written for it.
-    #[error("refusing to write workspace path {0:?}: it would escape the target folder")]
-    UnsafePath(String),
-}
-
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
-    move |source| TransferError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| TransferError::io(path, source)
 }
 
 /// What a tree transfer did.
@@ -126,8 +97,8 @@ fn local_target(root: &str, object_path: &str, dest: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-async fn write_file(path: &Path, data: &[u8], overwrite: bool) -> Result<(), TransferError> {
-    if !overwrite && tokio::fs::try_exists(path).await.map_err(io(path))? {
+async fn write_file(path: &Path, data: &[u8], overwrite: Overwrite) -> Result<(), TransferError> {
+    if overwrite == Overwrite::No && tokio::fs::try_exists(path).await.map_err(io(path))? {
         return Err(TransferError::LocalExists(path.to_path_buf()));
     }
     if let Some(parent) = path.parent() {
@@ -146,9 +117,10 @@ impl WorkspaceApi {
         &self,
         local: impl AsRef<Path>,
         workspace_path: &str,
-        overwrite: bool,
+        overwrite: impl Into<Overwrite>,
     ) -> Result<(), TransferError> {
         let local = local.as_ref();
+        let overwrite = overwrite.into();
         let content = tokio::fs::read(local).await.map_err(io(local))?;
         let (format, language) = format_for_path(local);
         let mut import = self
@@ -158,8 +130,8 @@ impl WorkspaceApi {
         if let Some(lang) = language {
             import = import.language(lang);
         }
-        if overwrite {
-            import = import.overwrite(true);
+        if overwrite == Overwrite::Yes {
+            import = import.overwrite(Overwrite::Yes);
         }
         import.send().await?;
         Ok(())
@@ -174,9 +146,10 @@ impl WorkspaceApi {
         &self,
         local_dir: impl AsRef<Path>,
         workspace_dir: &str,
-        overwrite: bool,
+        overwrite: impl Into<Overwrite>,
     ) -> Result<TransferSummary, TransferError> {
         let local_dir = local_dir.as_ref();
+        let overwrite = overwrite.into();
         let meta = tokio::fs::metadata(local_dir)
             .await
             .map_err(io(local_dir))?;
@@ -222,8 +195,8 @@ impl WorkspaceApi {
                     if let Some(lang) = language {
                         import = import.language(lang);
                     }
-                    if overwrite {
-                        import = import.overwrite(true);
+                    if overwrite == Overwrite::Yes {
+                        import = import.overwrite(Overwrite::Yes);
                     }
                     import.send().await?;
                     if notebook {
@@ -248,9 +221,10 @@ impl WorkspaceApi {
         &self,
         workspace_dir: &str,
         local_dir: impl AsRef<Path>,
-        overwrite: bool,
+        overwrite: impl Into<Overwrite>,
     ) -> Result<TransferSummary, TransferError> {
         let local_dir = local_dir.as_ref();
+        let overwrite = overwrite.into();
         let root = self.get_status(workspace_dir).await?;
         if !root.is_directory() {
             return Err(TransferError::NotADirectory(workspace_dir.to_owned()));
