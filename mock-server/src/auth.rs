@@ -1,5 +1,5 @@
-//! Authentication: bearer tokens on `/api` (catalogue §1.1) and the OAuth M2M endpoints under
-//! `/oidc` (catalogue §1.2).
+//! Authentication: bearer tokens on `/api` (<https://docs.databricks.com/en/dev-tools/auth/pat.html>) and the OAuth M2M endpoints under
+//! `/oidc` (<https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 
 use base64::Engine;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -10,7 +10,7 @@ use crate::emulator::Emulator;
 use crate::error::ApiError;
 use crate::state::Principal;
 
-/// Lifetime of an OAuth access token (catalogue §1.2: one hour).
+/// Lifetime of an OAuth access token (one hour: <https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 const OAUTH_TOKEN_SECS: i64 = 3600;
 /// The scope granted when the client asks for none.
 const DEFAULT_SCOPE: &str = "all-apis";

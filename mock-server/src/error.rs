@@ -20,7 +20,8 @@ pub struct ApiError {
 
 /// Every Databricks `error_code` the emulator answers with: a misspelt code fails to compile
 /// instead of becoming a silent 400. The wire string is [`ErrorCode::as_str`]; the HTTP status
-/// Databricks pairs with it is [`ErrorCode::status`] (catalogue §2.3).
+/// Databricks pairs with it is [`ErrorCode::status`] (the "Error handling" part of
+/// <https://docs.databricks.com/api/workspace/introduction>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -166,7 +167,8 @@ impl ErrorCode {
         Self::ALL.into_iter().find(|c| c.as_str() == code)
     }
 
-    /// The HTTP status Databricks uses with this code (catalogue §2.3). The legacy 2.0 codes
+    /// The HTTP status Databricks uses with this code (the "Error handling" part of
+    /// <https://docs.databricks.com/api/workspace/introduction>). The legacy 2.0 codes
     /// (`RESOURCE_ALREADY_EXISTS`, `MAX_*_EXCEEDED`, `IO_ERROR`, `DIRECTORY_NOT_EMPTY`,
     /// `RESOURCE_LIMIT_EXCEEDED`, `QUOTA_EXCEEDED`) are all 400.
     pub fn status(self) -> StatusCode {
@@ -208,7 +210,7 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// The HTTP status Databricks uses for a string `error_code` (catalogue §2.3).
+/// The HTTP status Databricks uses for a string `error_code` (see [`ErrorCode::status`]).
 ///
 /// Codes that are not an [`ErrorCode`] map to 400.
 pub fn status_for_error_code(code: &str) -> StatusCode {
@@ -318,7 +320,7 @@ impl ApiError {
         Self::new(ErrorCode::ResourceDoesNotExist, message)
     }
 
-    /// 400 `RESOURCE_ALREADY_EXISTS` (the legacy 2.0 status, catalogue §2.3).
+    /// 400 `RESOURCE_ALREADY_EXISTS` (the status of the legacy 2.0 APIs).
     pub fn already_exists(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::ResourceAlreadyExists, message)
     }
@@ -344,7 +346,7 @@ impl ApiError {
         )
     }
 
-    /// 401 with the legacy integer `error_code` (catalogue §1.1).
+    /// 401 with the legacy integer `error_code` (<https://docs.databricks.com/en/dev-tools/auth/pat.html>).
     pub fn unauthenticated(request_id: &str) -> Self {
         Self::raw(
             StatusCode::UNAUTHORIZED,
@@ -380,7 +382,7 @@ impl ApiError {
 
     /// 413 for a body over the configured limit.
     ///
-    /// Our inference: the catalogue does not document Databricks' answer to an oversized body;
+    /// Our inference (docs/emulator.md): the docs do not document Databricks' answer to an oversized body;
     /// we use HTTP 413 with the `BAD_REQUEST` envelope.
     pub fn body_too_large(limit: usize) -> Self {
         Self::with_status(

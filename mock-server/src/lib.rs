@@ -1,8 +1,9 @@
 //! A faithful, stateful, in-memory emulator of the Databricks workspace REST API.
 //!
 //! Point real Databricks clients at it: it reproduces the wire format (paths, versions, JSON
-//! bodies, error envelopes and status codes, authentication failures) from the project's API
-//! catalogue, independently of the client crates.
+//! bodies, error envelopes and status codes, authentication failures) from the public Databricks
+//! REST API reference (<https://docs.databricks.com/api/workspace/introduction>), independently of
+//! the client crates; where the reference is silent, `docs/emulator.md` records our choices.
 //!
 //! Two entry points:
 //!

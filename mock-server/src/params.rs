@@ -2,7 +2,7 @@
 //!
 //! Databricks' legacy 2.0 endpoints read parameters from the query string or from a JSON body
 //! (even on GET), so every handler sees one merged map; the query string wins when both carry a
-//! key (catalogue §0, our inference). Query values are strings, so the numeric and boolean
+//! key (our inference, docs/emulator.md). Query values are strings, so the numeric and boolean
 //! getters also accept `"42"` and `"true"`/`"false"`. A JSON `null` counts as absent.
 
 use std::collections::HashSet;

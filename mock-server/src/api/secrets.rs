@@ -1,4 +1,4 @@
-//! Secrets API — `/api/2.0/secrets` (catalogue §4): scopes, secrets and scope ACLs, with the
+//! Secrets API — `/api/2.0/secrets` (<https://docs.databricks.com/api/workspace/secrets>): scopes, secrets and scope ACLs, with the
 //! ACLs enforced for every caller.
 //!
 //! Rules, from the API reference unless marked *our inference*:
@@ -24,7 +24,7 @@
 //!   value): then `users` gets it instead.
 //! * ACL principals must be existing users (by user name), service principals (by application
 //!   id) or groups; ACLs are stored under the principal's canonical spelling. `acls/put`
-//!   overwrites an existing ACL (the catalogue's default, *our inference* against the docs'
+//!   overwrites an existing ACL (our inference, see docs/emulator.md, against the docs'
 //!   mention of `RESOURCE_ALREADY_EXISTS`).
 //! * Azure Key Vault scopes are accepted with their metadata (the real service additionally
 //!   needs an AAD token, which the emulator does not model); they are read-only: put/delete

@@ -1,4 +1,4 @@
-//! Token API — `/api/2.0/token` (catalogue §3): the caller's own personal access tokens.
+//! Token API — `/api/2.0/token` (<https://docs.databricks.com/api/workspace/tokens>): the caller's own personal access tokens.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -116,8 +116,8 @@ const UPDATABLE: [&str; 2] = ["comment", "scopes"];
 
 /// `PATCH token/{token_id}` with `{"token":{..},"update_mask":"comment,scopes"}` → `{}`.
 ///
-/// The official reference documents the `{}` answer (the catalogue's `{token_info}` is not
-/// what the server sends).
+/// The official reference documents the `{}` answer (a `{token_info}` answer, which some
+/// references show, is not what the server sends).
 /// Fields named in the mask are set from `token` (cleared when absent there); without a mask,
 /// every updatable field present in `token` is set. `*` names every updatable field.
 fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {

@@ -54,7 +54,7 @@ pub(crate) struct Limits {
     pub quota: usize,
     /// Longest lifetime of a new PAT, in days (`None`: unlimited).
     pub max_lifetime_days: Option<u64>,
-    /// Most secret scopes in the workspace (catalogue §4).
+    /// Most secret scopes in the workspace (<https://docs.databricks.com/en/security/secrets/index.html>).
     pub secret_scopes: usize,
 }
 

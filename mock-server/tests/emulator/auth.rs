@@ -1,4 +1,4 @@
-//! Bearer authentication (catalogue §1.1).
+//! Bearer authentication (<https://docs.databricks.com/en/dev-tools/auth/pat.html>).
 
 use bytes::Bytes;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! OAuth M2M (catalogue §1.2).
+//! OAuth M2M (<https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 
 use std::time::Duration;
 

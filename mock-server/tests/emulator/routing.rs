@@ -1,4 +1,4 @@
-//! Routing, versions, parameters and bodies (catalogue §0, §2.5).
+//! Routing, versions, parameters and bodies (docs/emulator.md, "What every request goes through").
 
 use bytes::Bytes;
 use dbx_mock_server::Emulator;

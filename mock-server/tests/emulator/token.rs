@@ -1,4 +1,4 @@
-//! Token API (catalogue §3).
+//! Token API (<https://docs.databricks.com/api/workspace/tokens>).
 
 use std::time::Duration;
 
