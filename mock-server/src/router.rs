@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Route};
+use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
 use crate::error::{json_response, ApiError};
 use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
@@ -210,7 +210,7 @@ struct Parsed {
     content_type: Option<String>,
     params: Params,
     multipart: Vec<MultipartField>,
-    payload: Option<bytes::Bytes>,
+    payload: Option<Payload>,
 }
 
 impl Parsed {
@@ -301,6 +301,8 @@ fn run(
             };
             let reply = handler(&mut ctx)?;
             drop(state);
+            // Deferred work (encoding, archives) runs now, with the state unlocked.
+            let reply = reply.resolve()?;
             Ok((reply.into_response(&route.policy), None))
         }
         Handler::Emulator(handler) => {
@@ -313,7 +315,7 @@ fn run(
                 body: &request.body,
                 journal_caller: None,
             };
-            let reply = handler(&mut ctx)?;
+            let reply = handler(&mut ctx)?.resolve()?;
             Ok((reply.into_response(&route.policy), ctx.journal_caller))
         }
     }
@@ -482,6 +484,25 @@ pub(crate) fn test_routes() -> Vec<Route> {
     fn scim_list(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         Ok(Reply::json(json!({"totalResults": 0, "Resources": []})))
     }
+    /// `GET test/deferred?fail=`: whether the state lock was free in the handler and in its
+    /// deferred work (see `tests::deferred_work_runs_with_the_state_unlocked`).
+    fn deferred(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        let in_handler = tests::state_lock_is_free();
+        let fail = ctx.params.opt_bool("fail")?.unwrap_or(false);
+        Ok(Reply::deferred(move || {
+            let in_work = tests::state_lock_is_free();
+            if fail {
+                return Err(ApiError::does_not_exist(format!("lock free: {in_work:?}")));
+            }
+            Ok(Reply::json(
+                json!({"in_handler": in_handler, "in_work": in_work}),
+            ))
+        })
+        .with_header(
+            http::HeaderName::from_static("x-deferred"),
+            HeaderValue::from_static("1"),
+        ))
+    }
     vec![
         Route::new(Method::POST, "test/echo/{id}", &["2.1"], echo),
         Route::new(Method::GET, "test/download", &["2.1"], download),
@@ -491,6 +512,9 @@ pub(crate) fn test_routes() -> Vec<Route> {
         Route::new(Method::GET, "test/scim/fail", &["2.0"], scim_fail)
             .with_policy(ResponsePolicy::SCIM),
         Route::new(Method::GET, "test/scim/list", &["2.0"], scim_list)
+            .with_policy(ResponsePolicy::SCIM),
+        Route::new(Method::GET, "test/deferred", &["2.0"], deferred),
+        Route::new(Method::GET, "test/scim/deferred", &["2.0"], deferred)
             .with_policy(ResponsePolicy::SCIM),
     ]
 }
@@ -506,6 +530,61 @@ mod tests {
 
     use super::*;
     use crate::emulator::DEFAULT_ADMIN_TOKEN;
+
+    thread_local! {
+        /// The emulator whose state lock `state_lock_is_free` probes, on this test's thread.
+        static PROBED: std::cell::RefCell<Option<Emulator>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// Whether the probed emulator's state lock can be taken now (`None`: nothing probed).
+    pub(super) fn state_lock_is_free() -> Option<bool> {
+        PROBED.with(|p| {
+            p.borrow()
+                .as_ref()
+                .map(|emu| emu.inner.state.try_lock().is_some())
+        })
+    }
+
+    /// The dispatcher runs a deferred reply's work after releasing the state lock (the handler
+    /// itself runs with it held), and the work's error is answered under the route's policy.
+    #[tokio::test]
+    async fn deferred_work_runs_with_the_state_unlocked() {
+        let emu = Emulator::new();
+        PROBED.with(|p| *p.borrow_mut() = Some(emu.clone()));
+        let req = http::Request::get("/api/2.0/test/deferred")
+            .header("authorization", format!("Bearer {DEFAULT_ADMIN_TOKEN}"))
+            .body(Body::empty())
+            .expect("request");
+        let resp = emu.router().oneshot(req).await.expect("infallible");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["x-deferred"], "1");
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v, json!({"in_handler": false, "in_work": true}));
+        let (status, v) = call(
+            &emu,
+            Method::GET,
+            "/api/2.0/test/deferred?fail=true",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            v,
+            json!({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "lock free: Some(true)"})
+        );
+        let (status, v) = call(
+            &emu,
+            Method::GET,
+            "/api/2.0/test/scim/deferred?fail=true",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(v["detail"], "lock free: Some(true)");
+        assert_eq!(v["status"], "404");
+        PROBED.with(|p| *p.borrow_mut() = None);
+    }
 
     async fn send(req: http::Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
         let resp = Emulator::new()

@@ -5,7 +5,7 @@
 //! inside one block copy nothing). The root `/` always exists and is not stored.
 //!
 //! The root is not empty: like a new workspace's, it holds the standard folders
-//! [`ROOT_FOLDERS`] from the start (and again after `/__mock/reset`). docs.databricks.com
+//! [`ROOT_FOLDERS`](crate::state::dbfs::ROOT_FOLDERS) from the start (and again after `/__mock/reset`). docs.databricks.com
 //! "What are the root directories?" (`dbfs/root-locations`) names `/databricks-datasets`,
 //! `/user/hive/warehouse`, `/FileStore`, `/databricks-results` (and the legacy
 //! `/databricks/init` that only some workspaces have, not seeded); `/tmp` is ours [inf].
@@ -40,18 +40,20 @@
 //! * `move` moves files and whole trees (open handles under the source follow it [inf]).
 //!
 //! Base64 decoding of `add-block` and `put` payloads happens before the state is locked (the
-//! routes' prepare step).
-
-use std::collections::{BTreeMap, HashMap};
+//! routes' prepare step); `read` gathers the range with the state locked and base64-encodes it
+//! after the lock is released (a deferred reply). The state types are in `state/dbfs.rs`.
 
 use base64::Engine as _;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{Ctx, MultipartField, Reply, Route};
+use super::{Ctx, MultipartField, Payload, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
+use crate::state::dbfs::{
+    ancestors, check_writable, concat, exists, no_handle, Content, Node, Stream,
+};
 
 /// Most decoded bytes per `add-block`, inline `put` and `read`: 1 MiB.
 pub(crate) const MAX_BLOCK: usize = 1 << 20;
@@ -59,27 +61,10 @@ pub(crate) const MAX_BLOCK: usize = 1 << 20;
 const MAX_PUT: usize = 1 << 31;
 /// `read` length when none is given: 0.5 MiB.
 const DEFAULT_READ_LENGTH: i64 = 1 << 19;
-/// A write handle unused this long (ms, emulator clock) is gone.
-const HANDLE_IDLE_MS: i64 = 10 * 60 * 1000;
 /// Entries one recursive `delete` call removes before answering `PARTIAL_DELETE` [inf].
 pub(crate) const DELETE_BATCH: usize = 1000;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-/// The folders a new workspace's DBFS root holds (parents before children); see the module
-/// documentation for where the list comes from.
-pub(crate) const ROOT_FOLDERS: &[&str] = &[
-    "/FileStore",
-    "/databricks-datasets",
-    "/databricks-results",
-    "/tmp",
-    "/user",
-    "/user/hive",
-    "/user/hive/warehouse",
-];
-
-/// Standard folders nobody may write to or under: Databricks' sample datasets.
-pub(crate) const READ_ONLY_FOLDERS: &[&str] = &["/databricks-datasets"];
 
 /// The DBFS routes (2.0 only).
 pub(crate) fn routes() -> Vec<Route> {
@@ -101,122 +86,8 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-/// File contents: shared chunks and their cumulative end offsets.
-#[derive(Debug, Clone, Default)]
-struct Content {
-    chunks: Vec<Bytes>,
-    ends: Vec<u64>,
-}
-
-impl Content {
-    fn len(&self) -> u64 {
-        self.ends.last().copied().unwrap_or(0)
-    }
-
-    fn push(&mut self, chunk: Bytes) {
-        if chunk.is_empty() {
-            return;
-        }
-        let end = self.len() + chunk.len() as u64;
-        self.chunks.push(chunk);
-        self.ends.push(end);
-    }
-
-    /// Bytes `offset..offset+len`, clipped to the end; zero-copy within one chunk.
-    fn slice(&self, offset: u64, len: u64) -> Bytes {
-        let end = offset.saturating_add(len).min(self.len());
-        if offset >= end {
-            return Bytes::new();
-        }
-        let mut i = self.ends.partition_point(|&e| e <= offset);
-        let start_of = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
-        if end <= self.ends[i] {
-            let base = start_of(i);
-            return self.chunks[i].slice((offset - base) as usize..(end - base) as usize);
-        }
-        let mut out = BytesMut::with_capacity((end - offset) as usize);
-        let mut pos = offset;
-        while pos < end {
-            let base = start_of(i);
-            let stop = end.min(self.ends[i]);
-            out.extend_from_slice(&self.chunks[i][(pos - base) as usize..(stop - base) as usize]);
-            pos = stop;
-            i += 1;
-        }
-        out.freeze()
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Node {
-    Dir,
-    File { content: Content, mtime: i64 },
-}
-
-/// An open write stream.
-#[derive(Debug, Clone)]
-struct Stream {
-    path: String,
-    content: Content,
-    last_used_ms: i64,
-}
-
-/// The DBFS part of the emulator state.
-#[derive(Debug, Clone)]
-pub(crate) struct DbfsState {
-    nodes: BTreeMap<String, Node>,
-    streams: HashMap<i64, Stream>,
-    last_handle: i64,
-}
-
-impl Default for DbfsState {
-    /// A new workspace's DBFS: the standard [`ROOT_FOLDERS`], nothing else.
-    fn default() -> Self {
-        let nodes = ROOT_FOLDERS
-            .iter()
-            .map(|dir| ((*dir).to_owned(), Node::Dir))
-            .collect();
-        Self {
-            nodes,
-            streams: HashMap::new(),
-            last_handle: 0,
-        }
-    }
-}
-
-/// The read-only standard folder `path` is, or lies under.
-fn read_only_folder(path: &str) -> Option<&'static str> {
-    READ_ONLY_FOLDERS.iter().copied().find(|folder| {
-        path.strip_prefix(folder)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
-}
-
-/// `403 PERMISSION_DENIED` for a write to or under a read-only folder [inf].
-fn check_writable(path: &str) -> Result<(), ApiError> {
-    match read_only_folder(path) {
-        Some(folder) => Err(ApiError::new(
-            ErrorCode::PermissionDenied,
-            format!("Cannot modify dbfs:{path}: dbfs:{folder} is read-only."),
-        )),
-        None => Ok(()),
-    }
-}
-
 fn not_found(path: &str) -> ApiError {
     ApiError::does_not_exist(format!("No file or directory exists on path dbfs:{path}."))
-}
-
-fn exists(path: &str) -> ApiError {
-    ApiError::already_exists(format!(
-        "A file or directory already exists at the input path dbfs:{path}."
-    ))
-}
-
-fn no_handle(handle: i64) -> ApiError {
-    ApiError::does_not_exist(format!(
-        "No open stream with handle {handle}: it was closed, has expired or never existed."
-    ))
 }
 
 fn block_too_large(len: usize) -> ApiError {
@@ -249,13 +120,6 @@ fn path_param(params: &Params, name: &str) -> Result<String, ApiError> {
     normalize(params.str(name)?)
 }
 
-/// Every proper ancestor of `path` below the root, nearest the root first.
-fn ancestors(path: &str) -> impl Iterator<Item = &str> {
-    path.match_indices('/')
-        .map(|(i, _)| &path[..i])
-        .filter(|p| !p.is_empty())
-}
-
 /// `prefix/` — the start of the keys under `path`.
 fn children_prefix(path: &str) -> String {
     if path == "/" {
@@ -274,94 +138,6 @@ fn file_info(path: &str, node: Option<&Node>) -> Value {
             "modification_time": mtime,
         }),
         _ => json!({"path": path, "is_dir": true, "file_size": 0, "modification_time": 0}),
-    }
-}
-
-impl DbfsState {
-    fn is_dir(&self, path: &str) -> bool {
-        path == "/" || matches!(self.nodes.get(path), Some(Node::Dir))
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        path == "/" || self.nodes.contains_key(path)
-    }
-
-    /// Fail if a file sits on any ancestor of `path`.
-    fn check_ancestors(&self, path: &str) -> Result<(), ApiError> {
-        match ancestors(path).find(|a| matches!(self.nodes.get(*a), Some(Node::File { .. }))) {
-            Some(file) => Err(exists(file)),
-            None => Ok(()),
-        }
-    }
-
-    /// Create the missing ancestors of `path` (after [`Self::check_ancestors`]).
-    fn make_ancestors(&mut self, path: &str) {
-        for a in ancestors(path) {
-            self.nodes.entry(a.to_owned()).or_insert(Node::Dir);
-        }
-    }
-
-    /// Write a whole file at `path` (parents created). A directory there, a file on the way,
-    /// or an existing file without `overwrite` is `RESOURCE_ALREADY_EXISTS`.
-    fn write_file(
-        &mut self,
-        path: &str,
-        content: Content,
-        overwrite: bool,
-        now_ms: i64,
-    ) -> Result<(), ApiError> {
-        check_writable(path)?;
-        match self.nodes.get(path) {
-            Some(Node::File { .. }) if overwrite => {}
-            Some(_) => return Err(exists(path)),
-            None if path == "/" => return Err(exists(path)),
-            None => {}
-        }
-        self.check_ancestors(path)?;
-        self.make_ancestors(path);
-        self.nodes.insert(
-            path.to_owned(),
-            Node::File {
-                content,
-                mtime: now_ms,
-            },
-        );
-        Ok(())
-    }
-
-    /// The open stream `handle`, if it is live at `now_ms`; an expired one is dropped.
-    fn stream(&mut self, handle: i64, now_ms: i64) -> Result<&mut Stream, ApiError> {
-        let live = match self.streams.get(&handle) {
-            Some(s) => now_ms.saturating_sub(s.last_used_ms) < HANDLE_IDLE_MS,
-            None => return Err(no_handle(handle)),
-        };
-        if !live {
-            self.streams.remove(&handle);
-            return Err(no_handle(handle));
-        }
-        self.streams
-            .get_mut(&handle)
-            .ok_or_else(|| no_handle(handle))
-    }
-
-    fn purge_expired(&mut self, now_ms: i64) {
-        self.streams
-            .retain(|_, s| now_ms.saturating_sub(s.last_used_ms) < HANDLE_IDLE_MS);
-    }
-
-    /// Keys strictly under `path`, in order. They are the keys from `path/` up to (excluding)
-    /// `path0`, `'0'` being the character after `'/'`.
-    fn descendants(&self, path: &str) -> impl DoubleEndedIterator<Item = &String> {
-        use std::ops::Bound;
-        let range = if path == "/" {
-            (Bound::Unbounded, Bound::Unbounded)
-        } else {
-            (
-                Bound::Included(format!("{path}/")),
-                Bound::Excluded(format!("{path}0")),
-            )
-        };
-        self.nodes.range::<String, _>(range).map(|(k, _)| k)
     }
 }
 
@@ -387,9 +163,9 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// Before the lock: decode `data` and check the 1 MiB limit.
-fn decode_block(params: &Params, _: &[MultipartField]) -> Result<Option<Bytes>, ApiError> {
+fn decode_block(params: &Params, _: &[MultipartField]) -> Result<Option<Payload>, ApiError> {
     params.i64("handle")?;
-    decode_limited(params.str("data")?, "data").map(Some)
+    decode_limited(params.str("data")?, "data").map(|b| Some(Payload::Bytes(b)))
 }
 
 /// Decode base64 `text` of at most [`MAX_BLOCK`] decoded bytes (checked before decoding).
@@ -412,7 +188,7 @@ fn decode_limited(text: &str, field: &str) -> Result<Bytes, ApiError> {
 /// `POST dbfs/add-block` `{handle, data}` → `{}`.
 fn add_block(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let handle = ctx.params.i64("handle")?;
-    let data = ctx.payload.take().unwrap_or_default();
+    let data = ctx.take_bytes().unwrap_or_default();
     let now = ctx.now_ms;
     let stream = ctx.state.dbfs.stream(handle, now)?;
     stream.content.push(data);
@@ -436,7 +212,10 @@ fn close(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// Before the lock: the file's bytes, from a multipart file part (`contents` or `file`) or the
 /// base64 `contents` field (at most 1 MiB).
-fn put_contents(params: &Params, multipart: &[MultipartField]) -> Result<Option<Bytes>, ApiError> {
+fn put_contents(
+    params: &Params,
+    multipart: &[MultipartField],
+) -> Result<Option<Payload>, ApiError> {
     params.str("path")?;
     let part = multipart
         .iter()
@@ -445,10 +224,10 @@ fn put_contents(params: &Params, multipart: &[MultipartField]) -> Result<Option<
         if part.data.len() > MAX_PUT {
             return Err(block_too_large(part.data.len()));
         }
-        return Ok(Some(part.data.clone()));
+        return Ok(Some(Payload::Bytes(part.data.clone())));
     }
     match params.opt_str("contents")? {
-        Some(text) => decode_limited(text, "contents").map(Some),
+        Some(text) => decode_limited(text, "contents").map(|b| Some(Payload::Bytes(b))),
         None => Ok(None),
     }
 }
@@ -458,7 +237,7 @@ fn put(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
     let overwrite = ctx.params.opt_bool("overwrite")?.unwrap_or(false);
     let mut content = Content::default();
-    if let Some(data) = ctx.payload.take() {
+    if let Some(data) = ctx.take_bytes() {
         content.push(data);
     }
     let now = ctx.now_ms;
@@ -487,13 +266,22 @@ fn read(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             format!("Cannot read more than {MAX_BLOCK} bytes at once; {length} were requested."),
         ));
     }
-    let data = match ctx.state.dbfs.nodes.get(&path) {
-        Some(Node::File { content, .. }) => content.slice(offset as u64, length as u64),
+    // With the state locked: only shared pieces of the file's chunks (no copy).
+    let pieces = match ctx.state.dbfs.nodes.get(&path) {
+        Some(Node::File { content, .. }) => content.pieces(offset as u64, length as u64),
         Some(Node::Dir) => return Err(is_a_directory(&path)),
         None if path == "/" => return Err(is_a_directory(&path)),
         None => return Err(not_found(&path)),
     };
-    // Written directly: base64 needs no escaping, and a 1.4 MB `Value` would cost a copy.
+    // After the lock is released: join the pieces and base64-encode up to 1 MiB.
+    Ok(Reply::deferred(move || {
+        read_answer(&concat(pieces)).map(|body| Reply::bytes("application/json", body))
+    }))
+}
+
+/// The `read` answer `{"bytes_read": n, "data": base64}`, written directly: base64 needs no
+/// escaping, and a 1.4 MB `Value` would cost a copy.
+fn read_answer(data: &[u8]) -> Result<Bytes, ApiError> {
     let encoded_len = base64::encoded_len(data.len(), true).unwrap_or(0);
     let mut body = Vec::with_capacity(encoded_len + 48);
     body.extend_from_slice(b"{\"bytes_read\":");
@@ -502,11 +290,11 @@ fn read(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let start = body.len();
     body.resize(start + encoded_len, 0);
     let written = BASE64
-        .encode_slice(&data, &mut body[start..])
+        .encode_slice(data, &mut body[start..])
         .map_err(|e| ApiError::internal(format!("base64 encoding failed: {e}")))?;
     body.truncate(start + written);
     body.extend_from_slice(b"\"}");
-    Ok(Reply::bytes("application/json", Bytes::from(body)))
+    Ok(Bytes::from(body))
 }
 
 fn is_a_directory(path: &str) -> ApiError {
@@ -654,7 +442,55 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt;
+
     use super::*;
+    use crate::api::call_handler;
+    use crate::emulator::Emulator;
+
+    /// A 1 MiB read gathers shared pieces with the state locked and encodes them in a deferred
+    /// reply, after the lock; errors decided by the state are still the handler's.
+    #[tokio::test]
+    async fn read_encodes_after_the_lock_is_released() {
+        let emu = Emulator::new();
+        let parts = [
+            vec![1u8; 300_000],
+            vec![2u8; 500_000],
+            vec![3u8; MAX_BLOCK - 800_000],
+        ];
+        let mut content = Content::default();
+        for part in &parts {
+            content.push(Bytes::from(part.clone()));
+        }
+        let written = emu
+            .inner
+            .state
+            .lock()
+            .dbfs
+            .write_file("/tmp/big", content, false, 1);
+        assert!(written.is_ok());
+        let reply = call_handler(&emu, read, json!({"path": "/tmp/big", "length": MAX_BLOCK}))
+            .expect("read");
+        assert!(
+            reply.is_deferred(),
+            "the encoding must wait for the lock's release"
+        );
+        let resp = reply
+            .resolve()
+            .expect("encoded")
+            .into_response(&crate::api::ResponsePolicy::DATABRICKS);
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["bytes_read"], MAX_BLOCK);
+        let data = BASE64
+            .decode(v["data"].as_str().expect("data"))
+            .expect("base64");
+        assert_eq!(data, parts.concat());
+        let e = call_handler(&emu, read, json!({"path": "/tmp/nope"})).expect_err("missing");
+        assert_eq!(e.error_code(), Some("RESOURCE_DOES_NOT_EXIST"));
+        let e = call_handler(&emu, read, json!({"path": "/tmp"})).expect_err("a directory");
+        assert_eq!(e.error_code(), Some("INVALID_PARAMETER_VALUE"));
+    }
 
     #[test]
     fn paths_normalise() {
@@ -665,76 +501,6 @@ mod tests {
         assert_eq!(e.error_code(), Some("INVALID_PARAMETER_VALUE"));
         assert_eq!(ancestors("/a/b/c").collect::<Vec<_>>(), ["/a", "/a/b"]);
         assert_eq!(ancestors("/a").count(), 0);
-    }
-
-    #[test]
-    fn a_new_state_holds_the_standard_root_folders() {
-        let dbfs = DbfsState::default();
-        let top: Vec<&str> = dbfs
-            .descendants("/")
-            .map(String::as_str)
-            .filter(|k| !k[1..].contains('/'))
-            .collect();
-        assert_eq!(
-            top,
-            [
-                "/FileStore",
-                "/databricks-datasets",
-                "/databricks-results",
-                "/tmp",
-                "/user"
-            ]
-        );
-        assert!(dbfs.is_dir("/user/hive/warehouse"));
-        assert!(ROOT_FOLDERS.iter().all(|d| dbfs.is_dir(d)));
-        assert!(dbfs.streams.is_empty());
-    }
-
-    #[test]
-    fn only_the_datasets_folder_and_below_are_read_only() {
-        for path in ["/databricks-datasets", "/databricks-datasets/README.md"] {
-            let e = check_writable(path).expect_err(path);
-            assert_eq!(e.error_code(), Some("PERMISSION_DENIED"));
-            assert_eq!(e.status().as_u16(), 403);
-        }
-        for path in [
-            "/",
-            "/databricks-datasets2",
-            "/databricks",
-            "/FileStore/x",
-            "/tmp",
-        ] {
-            assert!(check_writable(path).is_ok(), "{path}");
-        }
-        let mut dbfs = DbfsState::default();
-        let e = dbfs
-            .write_file("/databricks-datasets/x", Content::default(), true, 1)
-            .expect_err("read-only");
-        assert_eq!(e.error_code(), Some("PERMISSION_DENIED"));
-        assert!(!dbfs.exists("/databricks-datasets/x"));
-        assert!(dbfs
-            .write_file("/FileStore/x", Content::default(), false, 1)
-            .is_ok());
-    }
-
-    #[test]
-    fn content_slices_within_and_across_chunks() {
-        let mut c = Content::default();
-        c.push(Bytes::from_static(b"abc"));
-        c.push(Bytes::new());
-        c.push(Bytes::from_static(b"defg"));
-        c.push(Bytes::from_static(b"h"));
-        assert_eq!(c.len(), 8);
-        assert_eq!(&c.slice(0, 3)[..], b"abc");
-        assert_eq!(&c.slice(1, 1)[..], b"b");
-        assert_eq!(&c.slice(2, 3)[..], b"cde");
-        assert_eq!(&c.slice(1, 100)[..], b"bcdefgh");
-        assert_eq!(&c.slice(3, 4)[..], b"defg");
-        assert_eq!(&c.slice(7, 4)[..], b"h");
-        assert!(c.slice(8, 4).is_empty());
-        assert!(c.slice(100, 4).is_empty());
-        assert!(c.slice(2, 0).is_empty());
-        assert!(Content::default().slice(0, 10).is_empty());
     }
 
     #[test]

@@ -71,9 +71,20 @@ pub(crate) enum Handler {
     Emulator(EmulatorHandler),
 }
 
-/// Work done before the state is locked (e.g. decoding a large base64 payload), from the parsed
-/// parameters and multipart parts; its result reaches the handler as [`Ctx::payload`].
-pub(crate) type Prepare = fn(&Params, &[MultipartField]) -> Result<Option<Bytes>, ApiError>;
+/// Work done before the state is locked (e.g. decoding a large base64 payload, reading an
+/// archive), from the parsed parameters and multipart parts; its result reaches the handler as
+/// [`Ctx::payload`]. Its errors are answered before the state is locked, so a prepare step
+/// only checks what the handler would have checked before touching the state.
+pub(crate) type Prepare = fn(&Params, &[MultipartField]) -> Result<Option<Payload>, ApiError>;
+
+/// What a route's [`Prepare`] step hands its handler.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// Decoded bytes (DBFS blocks and uploads).
+    Bytes(Bytes),
+    /// A workspace import, decoded and parsed: only the insertion into the tree is left.
+    WorkspaceImport(workspace::Import),
+}
 
 /// How a route's answers are shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +254,7 @@ pub(crate) struct Ctx<'a> {
     pub now_ms: i64,
     pub limits: Limits,
     /// What the route's [`Prepare`] step produced, if it has one.
-    pub payload: Option<Bytes>,
+    pub payload: Option<Payload>,
 }
 
 impl Ctx<'_> {
@@ -256,6 +267,56 @@ impl Ctx<'_> {
     pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
         self.params.decode()
     }
+
+    /// The bytes the route's [`Prepare`] step decoded, taken out of the context.
+    pub(crate) fn take_bytes(&mut self) -> Option<Bytes> {
+        match self.payload.take() {
+            Some(Payload::Bytes(data)) => Some(data),
+            other => {
+                self.payload = other;
+                None
+            }
+        }
+    }
+}
+
+/// Run the `/api` handler `handler` as the dispatcher does (state locked and settled, the admin
+/// user calling, `params` as the merged parameters, no body) and return its reply unresolved.
+#[cfg(test)]
+pub(crate) fn call_handler(
+    emu: &Emulator,
+    handler: StateHandler,
+    params: Value,
+) -> Result<Reply, ApiError> {
+    let Value::Object(map) = params else {
+        return Err(ApiError::internal("params must be a JSON object"));
+    };
+    let params = Params::merge(map, Vec::new());
+    let inner = &emu.inner;
+    let now_ms = inner.clock.now_ms();
+    let mut state = inner.state.lock();
+    state.settle(now_ms);
+    let caller = state
+        .identity
+        .principal_by_name(&inner.config.admin_user_name)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("no admin user"))?;
+    let body = Bytes::new();
+    let mut ctx = Ctx {
+        state: &mut state,
+        version: "2.0",
+        caller: &caller,
+        params: &params,
+        path_params: &[],
+        body: &body,
+        content_type: None,
+        multipart: &[],
+        clock: &inner.clock,
+        now_ms,
+        limits: inner.config.limits,
+        payload: None,
+    };
+    handler(&mut ctx)
 }
 
 fn path_param<'a>(params: &'a [(&'static str, String)], name: &str) -> Result<&'a str, ApiError> {
@@ -288,21 +349,38 @@ impl EmuCtx<'_> {
     }
 }
 
-/// A successful answer.
-#[derive(Debug, Clone, PartialEq)]
+/// A successful answer, or work that will produce one (see [`Reply::deferred`]).
+#[derive(Debug)]
 pub(crate) struct Reply {
     status: StatusCode,
     body: ReplyBody,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The work of a deferred reply: run once, with no lock held.
+type DeferredWork = Box<dyn FnOnce() -> Result<Reply, ApiError> + Send>;
+
 enum ReplyBody {
     /// JSON; keys holding empty arrays are dropped (the real server omits empty lists).
     Json(Value),
     /// Raw bytes with a content type (downloads).
-    #[allow(dead_code)] // used by download endpoints (DBFS read, Workspace export)
     Bytes { content_type: String, data: Bytes },
+    /// Work to finish after the state lock is released.
+    Deferred(DeferredWork),
+}
+
+impl std::fmt::Debug for ReplyBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Json(value) => f.debug_tuple("Json").field(value).finish(),
+            Self::Bytes { content_type, data } => f
+                .debug_struct("Bytes")
+                .field("content_type", content_type)
+                .field("len", &data.len())
+                .finish(),
+            Self::Deferred(_) => f.write_str("Deferred"),
+        }
+    }
 }
 
 impl Reply {
@@ -328,7 +406,6 @@ impl Reply {
     }
 
     /// 200 with raw bytes.
-    #[allow(dead_code)] // used by download endpoints (DBFS read, Workspace export)
     pub(crate) fn bytes(content_type: &str, data: Bytes) -> Self {
         Self {
             status: StatusCode::OK,
@@ -337,6 +414,40 @@ impl Reply {
                 data,
             },
             headers: Vec::new(),
+        }
+    }
+
+    /// A reply whose heavy part (encoding, archive writing) runs after the state lock is
+    /// released: the handler gathers what it needs with the state locked (cheap clones of
+    /// shared `Bytes`, `Arc`s) and moves it into `work`; the dispatcher (`router.rs`, `run()`)
+    /// drops the lock, then runs `work` once. Its reply is the answer; its error is answered
+    /// under the route's [`ResponsePolicy`] like a handler's. Headers added to the deferred
+    /// reply are added to the one `work` returns.
+    pub(crate) fn deferred(
+        work: impl FnOnce() -> Result<Reply, ApiError> + Send + 'static,
+    ) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: ReplyBody::Deferred(Box::new(work)),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Whether this reply still has deferred work to run.
+    #[cfg(test)]
+    pub(crate) fn is_deferred(&self) -> bool {
+        matches!(self.body, ReplyBody::Deferred(_))
+    }
+
+    /// Run the deferred work, if any (the caller must hold no lock): the final reply.
+    pub(crate) fn resolve(self) -> Result<Self, ApiError> {
+        match self.body {
+            ReplyBody::Deferred(work) => {
+                let mut reply = work()?.resolve()?;
+                reply.headers.extend(self.headers);
+                Ok(reply)
+            }
+            _ => Ok(self),
         }
     }
 
@@ -353,9 +464,14 @@ impl Reply {
         self
     }
 
-    /// The HTTP response, shaped by `policy`.
+    /// The HTTP response, shaped by `policy`. Deferred work, if still there, runs now (the
+    /// dispatcher resolves replies itself, after releasing the state lock).
     pub(crate) fn into_response(self, policy: &ResponsePolicy) -> Response {
-        let mut resp = match self.body {
+        let reply = match self.resolve() {
+            Ok(reply) => reply,
+            Err(e) => return policy.error_response(e),
+        };
+        let mut resp = match reply.body {
             ReplyBody::Json(mut value) => {
                 if policy.strip_empty_lists {
                     let kept: Vec<(String, Value)> = policy
@@ -369,7 +485,7 @@ impl Reply {
                         map.extend(kept);
                     }
                 }
-                let mut resp = json_response(self.status, &value);
+                let mut resp = json_response(reply.status, &value);
                 if policy.content_type != "application/json" {
                     resp.headers_mut().insert(
                         header::CONTENT_TYPE,
@@ -380,14 +496,18 @@ impl Reply {
             }
             ReplyBody::Bytes { content_type, data } => {
                 let mut resp = Response::new(axum::body::Body::from(data));
-                *resp.status_mut() = self.status;
+                *resp.status_mut() = reply.status;
                 let ct = HeaderValue::from_str(&content_type)
                     .unwrap_or(HeaderValue::from_static("application/octet-stream"));
                 resp.headers_mut().insert(header::CONTENT_TYPE, ct);
                 resp
             }
+            // `resolve` above ran the work: a deferred body cannot remain.
+            ReplyBody::Deferred(_) => {
+                policy.error_response(ApiError::internal("a deferred reply was not resolved"))
+            }
         };
-        for (name, value) in self.headers {
+        for (name, value) in reply.headers {
             resp.headers_mut().insert(name, value);
         }
         resp

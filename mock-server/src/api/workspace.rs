@@ -58,23 +58,28 @@
 //!   `application/zip` (DBC, folders) or `application/octet-stream` (files);
 //! * libraries cannot be made through the API; tests place them with
 //!   [`Emulator::create_workspace_library`].
+//!
+//! The tree itself is state (`state/workspace.rs`). Heavy work stays out of the state lock: an
+//! import is decoded, parsed and (for archives) unpacked in the route's prepare step, so the
+//! handler only inserts; an export takes shared handles (`Bytes`, `Arc<Notebook>`) with the
+//! state locked and renders, archives and base64-encodes them in a deferred reply.
 
 mod archive;
 mod notebook;
-mod tree;
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-pub(crate) use tree::Tree;
-
 use self::notebook::{Lang, Notebook};
-use self::tree::{join, name_of, normalize, not_found, parent_of, Kind, Node};
-use super::{Ctx, Reply, Route};
+use super::{Ctx, MultipartField, Payload, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
+use crate::params::Params;
+use crate::state::workspace::{join, name_of, normalize, not_found, parent_of, Kind, Node, Tree};
 
 /// The largest content one import accepts or one export returns: 10 MB.
 pub(crate) const MAX_CONTENT_BYTES: usize = 10 * 1024 * 1024;
@@ -88,7 +93,7 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::new(Method::GET, "workspace/list", V, list),
         Route::new(Method::GET, "workspace/get-status", V, get_status),
         Route::new(Method::POST, "workspace/mkdirs", V, mkdirs),
-        Route::new(Method::POST, "workspace/import", V, import),
+        Route::new(Method::POST, "workspace/import", V, import).with_prepare(prepare_import),
         Route::new(Method::GET, "workspace/export", V, export),
         Route::new(Method::POST, "workspace/delete", V, delete),
     ]
@@ -230,16 +235,15 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// The imported bytes: the multipart file part (`content`, else the first part with a file
 /// name), or the base64 `content` parameter. Absent content is empty.
-fn import_content(ctx: &Ctx<'_>) -> Result<Bytes, ApiError> {
-    if !ctx.multipart.is_empty() {
-        let part = ctx
-            .multipart
+fn import_content(params: &Params, multipart: &[MultipartField]) -> Result<Bytes, ApiError> {
+    if !multipart.is_empty() {
+        let part = multipart
             .iter()
             .find(|f| f.name == "content")
-            .or_else(|| ctx.multipart.iter().find(|f| f.filename.is_some()));
+            .or_else(|| multipart.iter().find(|f| f.filename.is_some()));
         return Ok(part.map(|p| p.data.clone()).unwrap_or_default());
     }
-    let Some(encoded) = ctx.params.opt_str("content")? else {
+    let Some(encoded) = params.opt_str("content")? else {
         return Ok(Bytes::new());
     };
     let compact: String = encoded
@@ -260,55 +264,86 @@ fn split_ext(name: &str) -> Option<(&str, &str)> {
         .filter(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
 }
 
-/// `POST workspace/import`.
-fn import(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let path = path_param(ctx)?;
-    let format = Format::parse(ctx.params.opt_str("format")?)?;
-    let language = parse_language(ctx.params.opt_str("language")?)?;
-    let overwrite = ctx.params.opt_bool("overwrite")?.unwrap_or(false);
-    let content = import_content(ctx)?;
+/// A workspace import with everything but the insertion done: decoded, parsed, unpacked.
+#[derive(Debug)]
+pub(crate) struct Import {
+    /// Where the object (or the archive's folder) goes; `AUTO` may have dropped an extension.
+    path: String,
+    overwrite: bool,
+    what: Imported,
+}
+
+/// What an import places.
+#[derive(Debug)]
+enum Imported {
+    /// One notebook or file.
+    One(Kind),
+    /// An archive's items (see [`put_archive`]).
+    Archive(Vec<Item>),
+}
+
+/// `POST workspace/import`, before the state is locked: every check that does not need the
+/// tree, in the order the handler always made them (path, format, language, overwrite,
+/// content, size, then the format's own parsing), and the decoding and unpacking.
+fn prepare_import(
+    params: &Params,
+    multipart: &[MultipartField],
+) -> Result<Option<Payload>, ApiError> {
+    let path = normalize(params.str("path")?)?;
+    let format = Format::parse(params.opt_str("format")?)?;
+    let language = parse_language(params.opt_str("language")?)?;
+    let overwrite = params.opt_bool("overwrite")?.unwrap_or(false);
+    let content = import_content(params, multipart)?;
     if content.len() > MAX_CONTENT_BYTES {
         return Err(too_large(content.len()));
     }
-    let now = ctx.now_ms;
-    let tree = &mut ctx.state.workspace;
-    match format {
+    let notebook = |nb: Notebook| Imported::One(Kind::Notebook(Arc::new(nb)));
+    let (path, overwrite, what) = match format {
         Format::Source => match language {
-            Some(lang) => {
-                let nb = Notebook::from_source(lang, &content);
-                tree.put(&path, Kind::Notebook(nb), overwrite, now)?;
-            }
+            Some(lang) => (
+                path,
+                overwrite,
+                notebook(Notebook::from_source(lang, &content)),
+            ),
             None => {
                 let items = source_archive_items(&content)?;
-                put_archive(tree, &path, items, overwrite, now)?;
+                (path, overwrite, Imported::Archive(items))
             }
         },
-        Format::Jupyter => {
-            let nb = Notebook::from_jupyter(&content)?;
-            tree.put(&path, Kind::Notebook(nb), overwrite, now)?;
-        }
-        Format::Html => {
-            let nb = Notebook::from_html(&content)?;
-            tree.put(&path, Kind::Notebook(nb), overwrite, now)?;
-        }
-        Format::RMarkdown => {
-            let nb = Notebook::from_rmd(&content);
-            tree.put(&path, Kind::Notebook(nb), overwrite, now)?;
-        }
+        Format::Jupyter => (path, overwrite, notebook(Notebook::from_jupyter(&content)?)),
+        Format::Html => (path, overwrite, notebook(Notebook::from_html(&content)?)),
+        Format::RMarkdown => (path, overwrite, notebook(Notebook::from_rmd(&content))),
         Format::Dbc => {
             if overwrite {
                 return Err(ApiError::invalid_parameter(
                     "Overwrite is not supported for the DBC format: the archive may contain a folder.",
                 ));
             }
-            let items = dbc_items(&content)?;
-            put_archive(tree, &path, items, false, now)?;
+            (path, false, Imported::Archive(dbc_items(&content)?))
         }
-        Format::Raw => tree.put(&path, Kind::File(content), overwrite, now)?,
+        Format::Raw => (path, overwrite, Imported::One(Kind::File(content))),
         Format::Auto => {
             let (target, kind) = auto_detect(&path, content)?;
-            tree.put(&target, kind, overwrite, now)?;
+            (target, overwrite, Imported::One(kind))
         }
+    };
+    Ok(Some(Payload::WorkspaceImport(Import {
+        path,
+        overwrite,
+        what,
+    })))
+}
+
+/// `POST workspace/import`, with the state locked: the prepared object or archive goes in.
+fn import(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let Some(Payload::WorkspaceImport(import)) = ctx.payload.take() else {
+        return Err(ApiError::internal("the workspace import was not prepared"));
+    };
+    let now = ctx.now_ms;
+    let tree = &mut ctx.state.workspace;
+    match import.what {
+        Imported::One(kind) => tree.put(&import.path, kind, import.overwrite, now)?,
+        Imported::Archive(items) => put_archive(tree, &import.path, items, import.overwrite, now)?,
     }
     Ok(Reply::empty())
 }
@@ -322,11 +357,11 @@ fn auto_detect(path: &str, content: Bytes) -> Result<(String, Kind), ApiError> {
         if let Some(lang) = Lang::from_ext(ext) {
             if lang.has_header(&content) {
                 let nb = Notebook::from_source(lang, &content);
-                return Ok((join(parent, stem), Kind::Notebook(nb)));
+                return Ok((join(parent, stem), Kind::Notebook(Arc::new(nb))));
             }
         } else if ext.eq_ignore_ascii_case("ipynb") {
             let nb = Notebook::from_jupyter(&content)?;
-            return Ok((join(parent, stem), Kind::Notebook(nb)));
+            return Ok((join(parent, stem), Kind::Notebook(Arc::new(nb))));
         }
     }
     Ok((path.to_owned(), Kind::File(content)))
@@ -388,7 +423,7 @@ fn dbc_items(content: &[u8]) -> Result<Vec<Item>, ApiError> {
         })?;
         let nb = Notebook::from_model(&model, Some(lang))?;
         segments.push(stem.to_owned());
-        items.push((segments, Kind::Notebook(nb)));
+        items.push((segments, Kind::Notebook(Arc::new(nb))));
     }
     Ok(items)
 }
@@ -409,11 +444,11 @@ fn source_archive_items(content: &[u8]) -> Result<Vec<Item>, ApiError> {
             Some((stem, ext)) => match Lang::from_ext(&ext) {
                 Some(lang) => {
                     segments.push(stem);
-                    Kind::Notebook(Notebook::from_source(lang, &data))
+                    Kind::Notebook(Arc::new(Notebook::from_source(lang, &data)))
                 }
                 None if ext.eq_ignore_ascii_case("ipynb") => {
                     segments.push(stem);
-                    Kind::Notebook(Notebook::from_jupyter(&data)?)
+                    Kind::Notebook(Arc::new(Notebook::from_jupyter(&data)?))
                 }
                 None => {
                     segments.push(last);
@@ -432,7 +467,7 @@ fn source_archive_items(content: &[u8]) -> Result<Vec<Item>, ApiError> {
 
 /// An export: bytes, `file_type`, and the content type of a direct download.
 struct Exported {
-    data: Vec<u8>,
+    data: Bytes,
     file_type: Option<String>,
     content_type: &'static str,
 }
@@ -441,38 +476,79 @@ fn unsupported(format: &str, what: &str) -> ApiError {
     ApiError::invalid_parameter(format!("The {format} format is not supported for {what}."))
 }
 
-/// `GET workspace/export`.
+/// What an export takes out of the locked state: shared handles only.
+enum Snapshot {
+    Notebook { nb: Arc<Notebook>, id: i64 },
+    File(Bytes),
+    Dir(Vec<DirItem>),
+}
+
+/// One entry of a folder export, named as in the archive.
+struct DirItem {
+    entry: String,
+    what: DirEntry,
+}
+
+enum DirEntry {
+    Folder,
+    /// A notebook with its own name and object id (the DBC model carries both).
+    Notebook {
+        nb: Arc<Notebook>,
+        name: String,
+        id: i64,
+    },
+    File(Bytes),
+}
+
+/// `GET workspace/export`: with the state locked, the checks and a [`Snapshot`]; the rendering,
+/// archive writing and base64 encoding in a deferred reply.
 fn export(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
     let format_param = ctx.params.opt_str("format")?;
     let format = Format::parse(format_param)?;
-    let format_name = format_param.unwrap_or("SOURCE");
+    let format_name = format_param.unwrap_or("SOURCE").to_owned();
     let direct = ctx.params.opt_bool("direct_download")?.unwrap_or(false);
     let tree = &ctx.state.workspace;
     let node = tree.get(&path).ok_or_else(|| not_found(&path))?;
-    let name = name_of(&path);
-    let out = match &node.kind {
-        Kind::Notebook(nb) => export_notebook(nb, name, node.id, format, format_name)?,
-        Kind::File(data) => match format {
-            Format::Source | Format::Auto | Format::Raw => Exported {
-                data: data.to_vec(),
-                file_type: split_ext(name).map(|(_, e)| e.to_ascii_lowercase()),
-                content_type: "application/octet-stream",
-            },
-            _ => return Err(unsupported(format_name, "workspace files")),
+    let snapshot = match &node.kind {
+        Kind::Notebook(nb) => Snapshot::Notebook {
+            nb: Arc::clone(nb),
+            id: node.id,
         },
-        Kind::Directory => export_dir(tree, &path, format, format_name)?,
+        Kind::File(data) => Snapshot::File(data.clone()),
+        Kind::Directory => Snapshot::Dir(gather_dir(tree, &path, format, &format_name)?),
         Kind::Library => {
             return Err(ApiError::invalid_parameter(format!(
                 "Cannot export {path}: exporting a library is not supported."
             )))
         }
     };
+    Ok(Reply::deferred(move || {
+        let name = name_of(&path);
+        let out = match snapshot {
+            Snapshot::Notebook { nb, id } => export_notebook(&nb, name, id, format, &format_name)?,
+            Snapshot::File(data) => match format {
+                Format::Source | Format::Auto | Format::Raw => Exported {
+                    data,
+                    file_type: split_ext(name).map(|(_, e)| e.to_ascii_lowercase()),
+                    content_type: "application/octet-stream",
+                },
+                _ => return Err(unsupported(&format_name, "workspace files")),
+            },
+            Snapshot::Dir(items) => write_dir(items, format)?,
+        };
+        export_reply(out, direct)
+    }))
+}
+
+/// The answer to an export: the bytes themselves (`direct_download`), or
+/// `{"content": base64, "file_type": ..}`.
+fn export_reply(out: Exported, direct: bool) -> Result<Reply, ApiError> {
     if out.data.len() > MAX_CONTENT_BYTES {
         return Err(export_too_large(out.data.len()));
     }
     if direct {
-        return Ok(Reply::bytes(out.content_type, Bytes::from(out.data)));
+        return Ok(Reply::bytes(out.content_type, out.data));
     }
     let mut body = Map::new();
     body.insert(
@@ -493,7 +569,7 @@ fn export_notebook(
     format_name: &str,
 ) -> Result<Exported, ApiError> {
     let text = |data: String, ft: &str, ct: &'static str| Exported {
-        data: data.into_bytes(),
+        data: Bytes::from(data),
         file_type: Some(ft.to_owned()),
         content_type: ct,
     };
@@ -518,7 +594,7 @@ fn export_notebook(
             let entry = format!("{name}.{}", nb.language.lower());
             let model = nb.to_model(name, id).to_string().into_bytes();
             Exported {
-                data: archive::write(&[(entry, Some(model))])?,
+                data: Bytes::from(archive::write(&[(entry, Some(model))])?),
                 file_type: Some("dbc".into()),
                 content_type: "application/zip",
             }
@@ -527,14 +603,15 @@ fn export_notebook(
     })
 }
 
-/// A folder as a zip: `DBC` (notebook models), `SOURCE` (notebooks as source files) or `AUTO`
-/// (source files and workspace files). Entries sit under the folder's own name.
-fn export_dir(
+/// A folder's entries for a zip, with the state locked: `DBC` (notebooks), `SOURCE`
+/// (notebooks) or `AUTO` (notebooks and workspace files), as shared handles. Entries sit under
+/// the folder's own name.
+fn gather_dir(
     tree: &Tree,
     path: &str,
     format: Format,
     format_name: &str,
-) -> Result<Exported, ApiError> {
+) -> Result<Vec<DirItem>, ApiError> {
     if !matches!(format, Format::Dbc | Format::Source | Format::Auto) {
         return Err(ApiError::invalid_parameter(format!(
             "Exporting a directory is only supported for the DBC, SOURCE and AUTO formats, not {format_name}."
@@ -554,33 +631,65 @@ fn export_dir(
             format!("{root}/{rel}")
         }
     };
-    let mut entries: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let folder = |entry: String| DirItem {
+        entry,
+        what: DirEntry::Folder,
+    };
+    let mut items = Vec::new();
     if !root.is_empty() {
-        entries.push((format!("{root}/"), None));
+        items.push(folder(format!("{root}/")));
     }
-    let mut gathered = 0usize;
     for (p, node) in tree.descendants(path) {
-        let data = match (&node.kind, format) {
-            (Kind::Directory, _) => {
-                entries.push((format!("{}/", entry_name(p)), None));
-                continue;
+        let item = match (&node.kind, format) {
+            (Kind::Directory, _) => folder(format!("{}/", entry_name(p))),
+            (Kind::Notebook(nb), _) => {
+                let ext = if format == Format::Dbc {
+                    nb.language.lower()
+                } else {
+                    nb.language.ext()
+                };
+                DirItem {
+                    entry: format!("{}.{ext}", entry_name(p)),
+                    what: DirEntry::Notebook {
+                        nb: Arc::clone(nb),
+                        name: name_of(p).to_owned(),
+                        id: node.id,
+                    },
+                }
             }
-            (Kind::Notebook(nb), Format::Dbc) => (
-                format!("{}.{}", entry_name(p), nb.language.lower()),
-                nb.to_model(name_of(p), node.id).to_string().into_bytes(),
-            ),
-            (Kind::Notebook(nb), _) => (
-                format!("{}.{}", entry_name(p), nb.language.ext()),
-                nb.to_source().into_bytes(),
-            ),
-            (Kind::File(data), Format::Auto) => (entry_name(p), data.to_vec()),
+            (Kind::File(data), Format::Auto) => DirItem {
+                entry: entry_name(p),
+                what: DirEntry::File(data.clone()),
+            },
             _ => continue,
         };
-        gathered += data.1.len();
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// A folder export's zip, after the lock: notebooks rendered (models for `DBC`, source
+/// otherwise), at most [`MAX_EXPORT_GATHER_BYTES`] gathered, then compressed.
+fn write_dir(items: Vec<DirItem>, format: Format) -> Result<Exported, ApiError> {
+    let mut entries: Vec<(String, Option<Vec<u8>>)> = Vec::with_capacity(items.len());
+    let mut gathered = 0usize;
+    for DirItem { entry, what } in items {
+        let data = match what {
+            DirEntry::Folder => {
+                entries.push((entry, None));
+                continue;
+            }
+            DirEntry::Notebook { nb, name, id } if format == Format::Dbc => {
+                nb.to_model(&name, id).to_string().into_bytes()
+            }
+            DirEntry::Notebook { nb, .. } => nb.to_source().into_bytes(),
+            DirEntry::File(data) => data.to_vec(),
+        };
+        gathered += data.len();
         if gathered > MAX_EXPORT_GATHER_BYTES {
             return Err(export_too_large(gathered));
         }
-        entries.push((data.0, Some(data.1)));
+        entries.push((entry, Some(data)));
     }
     let (file_type, content_type) = if format == Format::Dbc {
         ("dbc", "application/zip")
@@ -588,7 +697,7 @@ fn export_dir(
         ("zip", "application/zip")
     };
     Ok(Exported {
-        data: archive::write(&entries)?,
+        data: Bytes::from(archive::write(&entries)?),
         file_type: Some(file_type.into()),
         content_type,
     })
@@ -612,11 +721,163 @@ impl Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::call_handler;
 
     fn tree() -> Tree {
         let mut t = Tree::default();
         t.ensure_home("u@x.com");
         t
+    }
+
+    /// A folder export, both halves: gathered from the tree, then written.
+    fn export_dir(
+        tree: &Tree,
+        path: &str,
+        format: Format,
+        format_name: &str,
+    ) -> Result<Exported, ApiError> {
+        write_dir(gather_dir(tree, path, format, format_name)?, format)
+    }
+
+    fn params(v: Value) -> Params {
+        Params::merge(v.as_object().cloned().unwrap_or_default(), Vec::new())
+    }
+
+    fn b64(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    /// Every export answer is rendered, archived and encoded in a deferred reply, after the
+    /// lock; what the tree decides (a missing path, a library, a folder's format) is answered
+    /// by the handler.
+    #[tokio::test]
+    async fn exports_render_after_the_lock_is_released() {
+        use http_body_util::BodyExt;
+        let emu = Emulator::new();
+        {
+            let mut state = emu.inner.state.lock();
+            let t = &mut state.workspace;
+            assert!(t.mkdirs("/Shared/p/sub", 1).is_ok());
+            let nb = Notebook::from_source(Lang::Python, b"print(1)");
+            assert!(t
+                .put("/Shared/p/sub/n", Kind::Notebook(Arc::new(nb)), false, 1)
+                .is_ok());
+            let file = Kind::File(Bytes::from_static(b"f"));
+            assert!(t.put("/Shared/p/f.txt", file, false, 1).is_ok());
+        }
+        assert!(emu.create_workspace_library("/Shared/lib").is_ok());
+        let cases = [
+            json!({"path": "/Shared/p", "format": "SOURCE"}),
+            json!({"path": "/Shared/p", "format": "DBC"}),
+            json!({"path": "/Shared/p", "format": "AUTO", "direct_download": true}),
+            json!({"path": "/Shared/p/sub/n"}),
+            json!({"path": "/Shared/p/sub/n", "format": "JUPYTER"}),
+            json!({"path": "/Shared/p/f.txt", "format": "AUTO"}),
+        ];
+        for case in cases {
+            let reply = call_handler(&emu, export, case.clone()).expect("export");
+            assert!(reply.is_deferred(), "{case}");
+            let resp = reply
+                .resolve()
+                .expect("rendered")
+                .into_response(&crate::api::ResponsePolicy::DATABRICKS);
+            assert_eq!(resp.status(), 200, "{case}");
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            assert!(!body.is_empty(), "{case}");
+        }
+        let reply = call_handler(&emu, export, json!({"path": "/Shared/p/sub/n"})).expect("nb");
+        let resp = reply
+            .resolve()
+            .expect("rendered")
+            .into_response(&crate::api::ResponsePolicy::DATABRICKS);
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            v,
+            json!({"content": b64(b"# Databricks notebook source\nprint(1)"), "file_type": "py"})
+        );
+        for (case, code) in [
+            (json!({"path": "/Shared/nope"}), "RESOURCE_DOES_NOT_EXIST"),
+            (json!({"path": "/Shared/lib"}), "INVALID_PARAMETER_VALUE"),
+            (
+                json!({"path": "/Shared/p", "format": "HTML"}),
+                "INVALID_PARAMETER_VALUE",
+            ),
+        ] {
+            let e = call_handler(&emu, export, case.clone()).expect_err("refused");
+            assert_eq!(e.error_code(), Some(code), "{case}");
+        }
+    }
+
+    /// The import's prepare step makes the handler's checks in the handler's order and leaves
+    /// only the insertion.
+    #[test]
+    fn imports_are_decoded_before_the_lock_in_the_same_order() {
+        let prepare = |v: Value| prepare_import(&params(v), &[]);
+        let missing_path = params(json!({})).str("path").expect_err("no path");
+        let e = prepare(json!({"content": "@@@", "format": "NOPE"})).expect_err("no path");
+        assert_eq!(e.message(), missing_path.message());
+        let e = prepare(json!({"path": "/Shared/x", "format": "NOPE", "content": "@@@"}))
+            .expect_err("format first");
+        assert!(e
+            .message()
+            .is_some_and(|m| m.starts_with("Invalid format: NOPE")));
+        let e = prepare(json!({"path": "/Shared/x", "format": "DBC", "content": "@@@"}))
+            .expect_err("bad base64");
+        assert_eq!(
+            e.message(),
+            Some("Invalid content: the content must be base64-encoded.")
+        );
+        let e = prepare(
+            json!({"path": "/Shared/x", "format": "DBC", "overwrite": true,
+                               "content": b64(b"not a zip")}),
+        )
+        .expect_err("overwrite before the archive");
+        assert!(e
+            .message()
+            .is_some_and(|m| m.starts_with("Overwrite is not supported")));
+        let e = prepare(json!({"path": "/Shared/x", "format": "DBC", "content": b64(b"junk")}))
+            .expect_err("not a zip");
+        assert_eq!(e.message(), archive::not_a_zip().message());
+        let zip = archive::write(&[
+            ("d/".into(), None),
+            (
+                "d/a.py".into(),
+                Some(b"# Databricks notebook source\nx".to_vec()),
+            ),
+        ])
+        .expect("zip");
+        let prepared = prepare(json!({"path": "/Workspace/Shared/y", "content": b64(&zip)}))
+            .expect("prepared");
+        match prepared {
+            Some(Payload::WorkspaceImport(Import {
+                path,
+                overwrite: false,
+                what: Imported::Archive(items),
+            })) => {
+                assert_eq!(path, "/Shared/y");
+                let names: Vec<_> = items
+                    .iter()
+                    .map(|(s, k)| (s.join("/"), k.object_type()))
+                    .collect();
+                assert_eq!(
+                    names,
+                    [
+                        ("d".to_owned(), "DIRECTORY"),
+                        ("d/a".to_owned(), "NOTEBOOK")
+                    ]
+                );
+            }
+            other => panic!("expected an unpacked archive, got {other:?}"),
+        }
+        let prepared = prepare(json!({"path": "/Shared/z.py", "format": "AUTO",
+                                      "content": b64(b"# Databricks notebook source\nx")}))
+        .expect("auto");
+        assert!(matches!(
+            prepared,
+            Some(Payload::WorkspaceImport(Import { ref path, what: Imported::One(Kind::Notebook(_)), .. }))
+                if path == "/Shared/z"
+        ));
     }
 
     #[test]
@@ -647,7 +908,12 @@ mod tests {
         };
         assert!(t.mkdirs("/Shared/p/sub", 1).is_ok());
         assert!(t
-            .put("/Shared/p/sub/n", Kind::Notebook(nb.clone()), false, 1)
+            .put(
+                "/Shared/p/sub/n",
+                Kind::Notebook(Arc::new(nb.clone())),
+                false,
+                1
+            )
             .is_ok());
         assert!(t
             .put(
@@ -661,7 +927,7 @@ mod tests {
         let items = dbc_items(&dbc.data).expect("items");
         assert!(put_archive(&mut t, "/Shared/q", items, false, 2).is_ok());
         match t.get("/Shared/q/sub/n").map(|n| &n.kind) {
-            Some(Kind::Notebook(back)) => assert_eq!(back, &nb),
+            Some(Kind::Notebook(back)) => assert_eq!(**back, nb),
             other => panic!("expected the notebook, got {other:?}"),
         }
         assert!(
@@ -693,7 +959,12 @@ mod tests {
             let body = want.split_once('\n').map(|(_, b)| b).unwrap_or_default();
             let nb = Notebook::from_source(lang, format!("{body}\n").as_bytes());
             assert!(t
-                .put(&format!("/Shared/p/{ext}"), Kind::Notebook(nb), false, 1)
+                .put(
+                    &format!("/Shared/p/{ext}"),
+                    Kind::Notebook(Arc::new(nb)),
+                    false,
+                    1
+                )
                 .is_ok());
         }
         for format in [Format::Source, Format::Auto] {

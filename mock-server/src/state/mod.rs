@@ -7,18 +7,22 @@
 //! | `effects.rs` | operations whose effects cross families (a new user's home folder; a deleted user's tokens, memberships and grants) |
 //! | `tokens.rs` | personal access tokens and OAuth access tokens |
 //! | `secrets.rs` | secret scopes, secrets and their ACLs |
+//! | `dbfs.rs` | the DBFS file tree (files as shared chunks), open write streams, the standard root folders |
+//! | `workspace.rs` | the workspace tree (folders, notebooks, files, libraries) and its path rules |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
-//! DBFS and Workspace keep their state beside their handlers for now (`api/dbfs.rs`,
-//! `api/workspace/tree.rs`). Everything lives in one [`State`] behind one mutex; handlers get it
-//! locked and settled to the clock (see `router.rs`).
+//! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
+//! clock (see `router.rs`) and keep heavy work out of it: decoding in the route's prepare step,
+//! encoding and archive writing in a deferred reply (`api/mod.rs`).
 
+pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
 pub(crate) mod timeline;
 mod tokens;
+pub(crate) mod workspace;
 
 pub use identity::{GroupInfo, Principal, PrincipalKind, ServicePrincipal};
 pub(crate) use identity::{ADMINS_GROUP, USERS_GROUP};
@@ -29,9 +33,9 @@ pub(crate) use tokens::{hash_secret, Limits, TokenRecord};
 pub(crate) struct State {
     pub(crate) identity: identity::Identity,
     pub(crate) tokens: tokens::TokenStore,
-    pub(crate) dbfs: crate::api::dbfs::DbfsState,
+    pub(crate) dbfs: dbfs::DbfsState,
     pub(crate) secrets: secrets::SecretStore,
-    pub(crate) workspace: crate::api::workspace::Tree,
+    pub(crate) workspace: workspace::Tree,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,

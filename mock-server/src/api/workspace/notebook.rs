@@ -1,4 +1,5 @@
-//! Notebooks and their file formats: Databricks source (`.py`, `.scala`, `.sql`, `.r`), Jupyter
+//! Notebooks and their file formats (the [`Notebook`] type itself is state, in
+//! `state/workspace.rs`): Databricks source (`.py`, `.scala`, `.sql`, `.r`), Jupyter
 //! (`.ipynb`), the notebook model inside DBC archives and HTML exports, and R Markdown.
 //!
 //! A notebook is a language and a list of cells. A cell is its text as the notebook editor shows
@@ -9,16 +10,9 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
+pub(crate) use crate::state::workspace::{Lang, Notebook};
 
-/// A notebook's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    Python,
-    Scala,
-    Sql,
-    R,
-}
+use crate::error::ApiError;
 
 impl Lang {
     /// The wire name (`PYTHON`, ...); the API's values are case sensitive.
@@ -112,13 +106,6 @@ impl Lang {
         let first = String::from_utf8_lossy(first);
         first.trim_end() == self.header()
     }
-}
-
-/// A notebook: a language and its cells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Notebook {
-    pub language: Lang,
-    pub cells: Vec<String>,
 }
 
 /// The magic command a cell starts with (`md` for `%md ...`), if any.

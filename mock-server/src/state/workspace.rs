@@ -1,12 +1,33 @@
-//! The workspace tree: every object by absolute path, rooted at `/` with `/Users`, one home
-//! folder per user and `/Shared`.
+//! Workspace state: the tree of every object by absolute path, rooted at `/` with `/Users`,
+//! one home folder per user and `/Shared`, and the path rules the tree needs. The handlers,
+//! import/export formats and validation are in `api/workspace.rs` (notebook formats in
+//! `api/workspace/notebook.rs`, which implements the conversions of [`Notebook`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::notebook::Notebook;
 use crate::error::{ApiError, ErrorCode};
+
+/// A notebook's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Python,
+    Scala,
+    Sql,
+    R,
+}
+
+/// A notebook: a language and its cells. A cell is its text as the notebook editor shows it; a
+/// cell in another language or of another kind starts with its magic command (`%md`, `%sql`,
+/// ...). Every import/export format converts to and from this one model
+/// (`api/workspace/notebook.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Notebook {
+    pub language: Lang,
+    pub cells: Vec<String>,
+}
 
 /// The object id of `/` (our choice); other objects count up from [`FIRST_OBJECT_ID`].
 const ROOT_ID: i64 = 0;
@@ -19,7 +40,8 @@ pub(crate) const PROTECTED: [&str; 3] = ["/", "/Users", "/Shared"];
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Directory,
-    Notebook(Notebook),
+    /// Shared, so an export can take it out of the locked state without copying it.
+    Notebook(Arc<Notebook>),
     File(Bytes),
     Library,
 }
