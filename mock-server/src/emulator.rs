@@ -21,7 +21,7 @@ pub const DEFAULT_ADMIN_TOKEN: &str = "dapi1234567890abcdef1234567890abcdef";
 pub const DEFAULT_ADMIN_USER_NAME: &str = "admin@example.com";
 /// Default request body limit: 64 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// Default number of live personal access tokens one principal may hold (catalogue §1.1).
+/// Default number of live personal access tokens one principal may hold (<https://docs.databricks.com/en/dev-tools/auth/pat.html>).
 pub const DEFAULT_TOKEN_QUOTA: usize = 600;
 /// The host of [`Emulator::base_url`]; requests through [`InProcessTransport`] may use any host.
 pub const IN_PROCESS_BASE_URL: &str = "http://dbx-emulator.invalid";

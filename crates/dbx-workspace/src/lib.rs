@@ -45,7 +45,7 @@
 //! | `Workspace.mkdirsWorkspace(path)` | [`WorkspaceApi::mkdirs`] |
 //! | – | [`WorkspaceApi::walk`], [`WorkspaceApi::exists`], [`WorkspaceApi::import_file`], [`WorkspaceApi::import_dir`], [`WorkspaceApi::export_dir`] |
 //!
-//! Fixed along the way (catalogue §13.1, bug 13): `exportWorkspace` returned the raw bytes of
+//! Fixed along the way (see docs/mapping.md): `exportWorkspace` returned the raw bytes of
 //! the JSON answer; [`Export::send`] returns the decoded content and its `file_type`, and
 //! [`Export::download`] the raw file. `importWorkspace` always sent `language` (null for
 //! non-SOURCE formats); [`Import`] sends only the fields you set. Parameters of GET calls go in

@@ -1,4 +1,4 @@
-//! DBFS API — `/api/2.0/dbfs` (catalogue §8).
+//! DBFS API — `/api/2.0/dbfs` (<https://docs.databricks.com/api/workspace/dbfs>).
 //!
 //! An in-memory file tree: a map from normalised absolute path to node (directory, or file
 //! holding its raw bytes as a list of shared chunks, so appending a block and reading a range

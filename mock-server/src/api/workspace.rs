@@ -1,4 +1,4 @@
-//! Workspace API — `/api/2.0/workspace` (catalogue §12): notebooks, files and folders, with
+//! Workspace API — `/api/2.0/workspace` (<https://docs.databricks.com/api/workspace/workspace>): notebooks, files and folders, with
 //! import and export in every format the service offers.
 //!
 //! The tree lives in [`State`](crate::state::State) (`workspace`): `/`, `/Users`, a home folder
@@ -31,7 +31,7 @@
 //!   expect), for single notebooks and for the files of a folder's `SOURCE` zip alike; a
 //!   Jupyter notebook's language comes from Databricks' notebook metadata.
 //!
-//! Our choices where the service's behaviour is not documented (catalogue [inf]):
+//! Our choices where the service's behaviour is not documented (our inference; docs/emulator.md):
 //! * paths must be absolute; a leading `/Workspace` is dropped; `.`/`..` segments are refused
 //!   (`INVALID_PARAMETER_VALUE`);
 //! * `/`, `/Users` and `/Shared` cannot be deleted (403 `PERMISSION_DENIED`);
