@@ -7,12 +7,14 @@
 //! | `effects.rs` | operations whose effects cross families (a new user's home folder; a deleted user's tokens, memberships and grants) |
 //! | `tokens.rs` | personal access tokens and OAuth access tokens |
 //! | `secrets.rs` | secret scopes, secrets and their ACLs |
+//! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! DBFS and Workspace keep their state beside their handlers for now (`api/dbfs.rs`,
 //! `api/workspace/tree.rs`). Everything lives in one [`State`] behind one mutex; handlers get it
 //! locked and settled to the clock (see `router.rs`).
 
+pub(crate) mod clusters;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod permissions;
@@ -32,6 +34,7 @@ pub(crate) struct State {
     pub(crate) dbfs: crate::api::dbfs::DbfsState,
     pub(crate) secrets: secrets::SecretStore,
     pub(crate) workspace: crate::api::workspace::Tree,
+    pub(crate) clusters: clusters::Clusters,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -46,6 +49,7 @@ impl State {
             dbfs: Default::default(),
             secrets: Default::default(),
             workspace: Default::default(),
+            clusters: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
@@ -75,7 +79,7 @@ impl State {
         if self.probes.next_due().is_some_and(|t| t <= now_ms) {
             self.probes.settle(now_ms);
         }
-        let _ = now_ms;
+        self.clusters.settle(now_ms);
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.
