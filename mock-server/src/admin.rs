@@ -18,7 +18,12 @@
 //! | `GET /__mock/journal` | | `{entries:[..]}` |
 //! | `DELETE /__mock/journal` | | `{}` |
 //! | `POST /__mock/settle` | | `{now_ms}`: every time-driven resource settled to the clock now |
+//! | `GET /__mock/clusters/delays` | | `{start_ms, restart_ms, resize_ms, terminate_ms}` |
+//! | `POST /__mock/clusters/delays` | any of `{start_ms, restart_ms, resize_ms, terminate_ms}` | the delays now in force |
+//! | `POST /__mock/clusters/finish` | | `{now_ms, moved}`: every cluster transition finished now (autotermination stays planned) |
 //! | `POST /__mock/reset` | | `{}` |
+
+use std::time::Duration;
 
 use http::Method;
 use serde::Deserialize;
@@ -27,6 +32,7 @@ use serde_json::{json, Value};
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::error::ApiError;
 use crate::faults::Fault;
+use crate::state::clusters::ClusterDelays;
 
 /// The `/__mock` routes.
 pub(crate) fn routes() -> Vec<Route> {
@@ -52,6 +58,15 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::POST, "__mock/settle", |ctx| {
             let now_ms = ctx.emu.settle();
             Ok(Reply::json(json!({ "now_ms": now_ms })))
+        }),
+        route(Method::GET, "__mock/clusters/delays", |ctx| {
+            Ok(delays_json(ctx.emu.cluster_delays()))
+        }),
+        route(Method::POST, "__mock/clusters/delays", set_cluster_delays),
+        route(Method::POST, "__mock/clusters/finish", |ctx| {
+            let moved = ctx.emu.finish_cluster_transitions();
+            let now_ms = ctx.emu.clock().now_ms();
+            Ok(Reply::json(json!({ "now_ms": now_ms, "moved": moved })))
         }),
         route(Method::GET, "__mock/faults", |ctx| {
             Ok(Reply::json(json!({ "faults": ctx.emu.faults() })))
@@ -158,6 +173,41 @@ fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
         None => {}
     }
     Ok(clock_json(ctx))
+}
+
+fn delays_json(d: ClusterDelays) -> Reply {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Reply::json(json!({
+        "start_ms": ms(d.start),
+        "restart_ms": ms(d.restart),
+        "resize_ms": ms(d.resize),
+        "terminate_ms": ms(d.terminate),
+    }))
+}
+
+/// `POST /__mock/clusters/delays`: change the given delays, keep the others.
+fn set_cluster_delays(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        start_ms: Option<u64>,
+        restart_ms: Option<u64>,
+        resize_ms: Option<u64>,
+        terminate_ms: Option<u64>,
+    }
+    let b: Body = ctx.params.decode()?;
+    let mut d = ctx.emu.cluster_delays();
+    for (slot, v) in [
+        (&mut d.start, b.start_ms),
+        (&mut d.restart, b.restart_ms),
+        (&mut d.resize, b.resize_ms),
+        (&mut d.terminate, b.terminate_ms),
+    ] {
+        if let Some(ms) = v {
+            *slot = Duration::from_millis(ms);
+        }
+    }
+    ctx.emu.set_cluster_delays(d);
+    Ok(delays_json(d))
 }
 
 /// `POST /__mock/faults`.

@@ -8,8 +8,12 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::{Emulator, MockServer, DEFAULT_ADMIN_TOKEN};
+use crate::state::clusters::{
+    DEFAULT_RESIZE_DELAY, DEFAULT_RESTART_DELAY, DEFAULT_START_DELAY, DEFAULT_TERMINATE_DELAY,
+};
+use crate::{ClusterDelays, Emulator, MockServer, DEFAULT_ADMIN_TOKEN};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -25,9 +29,39 @@ struct Args {
     #[arg(long, env = "DBX_MOCK_ADMIN_TOKEN", default_value = DEFAULT_ADMIN_TOKEN, hide_env_values = true)]
     admin_token: String,
 
+    /// Seconds a cluster takes from PENDING (create, start) to RUNNING.
+    #[arg(long, default_value_t = secs(DEFAULT_START_DELAY), value_parser = parse_secs)]
+    cluster_start_secs: f64,
+
+    /// Seconds a cluster takes from RESTARTING (restart, edit) to RUNNING.
+    #[arg(long, default_value_t = secs(DEFAULT_RESTART_DELAY), value_parser = parse_secs)]
+    cluster_restart_secs: f64,
+
+    /// Seconds a cluster takes from RESIZING to RUNNING.
+    #[arg(long, default_value_t = secs(DEFAULT_RESIZE_DELAY), value_parser = parse_secs)]
+    cluster_resize_secs: f64,
+
+    /// Seconds a cluster takes from TERMINATING to TERMINATED.
+    #[arg(long, default_value_t = secs(DEFAULT_TERMINATE_DELAY), value_parser = parse_secs)]
+    cluster_terminate_secs: f64,
+
     /// Log filter (e.g. `info`, `debug`, `dbx_mock_server=trace`) [default: RUST_LOG, else info].
     #[arg(long)]
     log_level: Option<String>,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// A non-negative, finite number of seconds.
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0 * 365.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0 and one year"
+        )),
+    }
 }
 
 fn init_logging(level: Option<&str>) {
@@ -72,7 +106,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 /// The whole `dbx-mock-server` program: parse the command line (`--bind`, `--admin-token`,
-/// `--log-level`), serve until Ctrl-C or SIGTERM, and return the exit code.
+/// `--log-level`, `--cluster-{start,restart,resize,terminate}-secs`), serve until Ctrl-C or SIGTERM, and return the exit code.
 ///
 /// Prints `listening on http://ADDR` as its first stdout line, then an
 /// `export DATABRICKS_HOST=... DATABRICKS_TOKEN=...` line; logs go to stderr. Call it from a
@@ -94,6 +128,12 @@ pub async fn run() -> ExitCode {
     };
     let emulator = Emulator::builder()
         .admin_token(args.admin_token.clone())
+        .cluster_delays(ClusterDelays {
+            start: Duration::from_secs_f64(args.cluster_start_secs),
+            restart: Duration::from_secs_f64(args.cluster_restart_secs),
+            resize: Duration::from_secs_f64(args.cluster_resize_secs),
+            terminate: Duration::from_secs_f64(args.cluster_terminate_secs),
+        })
         .build();
     // `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`, or a name such as `localhost:8080`.
     let addr: SocketAddr = match tokio::net::lookup_host(args.bind.as_str())

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::faults::{Fault, FaultStatus, Faults};
 use crate::journal::{Journal, JournalEntry};
 use crate::router::RouteTable;
+use crate::state::clusters::{ClusterDelays, ClusterLevel};
 use crate::state::{GroupInfo, Limits, Principal, ServicePrincipal, State, ADMINS_GROUP};
 use crate::transport::InProcessTransport;
 
@@ -33,6 +34,8 @@ pub(crate) struct Config {
     pub admin_user_name: String,
     pub max_body_bytes: usize,
     pub limits: Limits,
+    /// Cluster transition delays a fresh (or reset) state starts with.
+    pub cluster_delays: ClusterDelays,
 }
 
 pub(crate) struct Inner {
@@ -148,15 +151,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long clusters take to move between states (default [`ClusterDelays::default`]: a
+    /// few seconds, so real clients' waiters finish quickly).
+    pub fn cluster_delays(mut self, delays: ClusterDelays) -> Self {
+        self.config.cluster_delays = delays;
+        self
+    }
+
     /// The emulator.
     pub fn build(self) -> Emulator {
         let clock = Clock::new();
         clock.set_mode(self.clock_mode);
-        let state = State::new(
+        let mut state = State::new(
             &self.config.admin_user_name,
             &self.config.admin_token,
             clock.now_ms(),
         );
+        state.clusters.delays = self.config.cluster_delays;
         Emulator {
             inner: Arc::new(Inner {
                 config: self.config,
@@ -190,6 +201,7 @@ impl Emulator {
                     max_lifetime_days: None,
                     secret_scopes: crate::api::secrets::DEFAULT_SCOPE_LIMIT,
                 },
+                cluster_delays: ClusterDelays::default(),
             },
         }
     }
@@ -360,17 +372,77 @@ impl Emulator {
         now_ms
     }
 
+    /// The cluster transition delays in force.
+    pub fn cluster_delays(&self) -> ClusterDelays {
+        self.inner.state.lock().clusters.delays
+    }
+
+    /// Change the cluster transition delays; transitions already planned keep their times.
+    /// [`Emulator::reset`] restores the builder's delays.
+    pub fn set_cluster_delays(&self, delays: ClusterDelays) {
+        self.inner.state.lock().clusters.delays = delays;
+    }
+
+    /// Finish every cluster transition now: `PENDING`, `RESTARTING` and `RESIZING` clusters
+    /// reach `RUNNING`, `TERMINATING` ones `TERMINATED`, at the clock's time (autotermination
+    /// stays planned). Returns how many clusters moved.
+    pub fn finish_cluster_transitions(&self) -> usize {
+        let now_ms = self.inner.clock.now_ms();
+        let mut state = self.inner.state.lock();
+        state.settle(now_ms);
+        state.clusters.finish_transitions(now_ms)
+    }
+
+    /// Grant (`on`) or revoke entitlement `name` (such as `allow-cluster-create`) of the user or
+    /// service principal `principal` (user name or application id).
+    pub fn set_entitlement(&self, principal: &str, name: &str, on: bool) -> Result<(), ApiError> {
+        let mut state = self.inner.state.lock();
+        let id = state
+            .identity
+            .principal_by_name(principal)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| {
+                ApiError::does_not_exist(format!("Principal {principal} does not exist."))
+            })?;
+        state.identity.set_entitlement(&id, name, on);
+        Ok(())
+    }
+
+    /// Grant `level` on cluster `cluster_id` to `principal` (a user name, application id or
+    /// group name), as the cluster's permissions page would.
+    pub fn set_cluster_permission(
+        &self,
+        cluster_id: &str,
+        principal: &str,
+        level: ClusterLevel,
+    ) -> Result<(), ApiError> {
+        let mut state = self.inner.state.lock();
+        let known = state.identity.principal_by_name(principal).is_some()
+            || state.identity.group_by_name(principal).is_some();
+        if !known {
+            return Err(ApiError::does_not_exist(format!(
+                "Principal {principal} does not exist."
+            )));
+        }
+        let cluster = state.clusters.get_mut(cluster_id).ok_or_else(|| {
+            ApiError::invalid_parameter(format!("Cluster {cluster_id} does not exist"))
+        })?;
+        cluster.info.grants.set(principal, level);
+        Ok(())
+    }
+
     /// Back to the initial state: only the built-in groups and the admin user with a valid admin
     /// token; no faults; empty journal; clock at real time and running.
     pub fn reset(&self) {
         self.inner.clock.reset();
         self.inner.faults.reset();
         self.inner.journal.reset();
-        let fresh = State::new(
+        let mut fresh = State::new(
             &self.inner.config.admin_user_name,
             &self.inner.config.admin_token,
             self.inner.clock.now_ms(),
         );
+        fresh.clusters.delays = self.inner.config.cluster_delays;
         *self.inner.state.lock() = fresh;
     }
 }

@@ -78,5 +78,6 @@ pub use error::{error_code_for_status, status_for_error_code, ApiError, ErrorCod
 pub use faults::{Fault, FaultStatus};
 pub use journal::{JournalEntry, JOURNAL_CAPACITY};
 pub use server::MockServer;
+pub use state::clusters::{ClusterDelays, ClusterLevel};
 pub use state::{GroupInfo, Principal, PrincipalKind, ServicePrincipal};
 pub use transport::InProcessTransport;

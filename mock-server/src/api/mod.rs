@@ -11,6 +11,7 @@
 //! an [`EmuCtx`]. Handlers read typed requests with [`Ctx::decode`] and fail with
 //! [`ApiError`]s built from [`crate::error::ErrorCode`]s.
 
+pub(crate) mod clusters;
 pub(crate) mod dbfs;
 pub(crate) mod scim;
 pub(crate) mod secrets;
@@ -36,6 +37,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(secrets::routes());
     routes.extend(dbfs::routes());
     routes.extend(workspace::routes());
+    routes.extend(clusters::routes());
     routes.extend(crate::auth::routes());
     routes.extend(crate::admin::routes());
     #[cfg(test)]

@@ -97,6 +97,8 @@ struct PrincipalRecord {
     info: Principal,
     /// SHA-256 hex of each OAuth client secret (service principals only).
     secret_hashes: Vec<String>,
+    /// Entitlements granted to the principal itself (`allow-cluster-create`, ...).
+    entitlements: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -210,6 +212,7 @@ impl Identity {
             PrincipalRecord {
                 info,
                 secret_hashes,
+                entitlements: BTreeSet::new(),
             },
         );
     }
@@ -334,7 +337,27 @@ impl Identity {
         out
     }
 
-    /// True when `id` is in `admins`, directly or through nested groups.
+    /// True when principal `principal_id` holds entitlement `name` itself (group entitlements
+    /// are not modelled yet).
+    pub(crate) fn has_entitlement(&self, principal_id: &str, name: &str) -> bool {
+        self.principals
+            .get(principal_id)
+            .is_some_and(|r| r.entitlements.contains(name))
+    }
+
+    /// Grant (`on`) or revoke an entitlement of principal `principal_id` (no effect when there
+    /// is no such principal).
+    pub(crate) fn set_entitlement(&mut self, principal_id: &str, name: &str, on: bool) {
+        if let Some(r) = self.principals.get_mut(principal_id) {
+            if on {
+                r.entitlements.insert(name.to_owned());
+            } else {
+                r.entitlements.remove(name);
+            }
+        }
+    }
+
+    /// True when `id` is a member of `admins`, directly or through nested groups.
     pub(crate) fn is_admin(&self, id: &str) -> bool {
         self.groups_of(id)
             .iter()

@@ -9,6 +9,7 @@
 //! | `secrets.rs` | secret scopes, secrets and their ACLs |
 //! | `dbfs.rs` | the DBFS file tree (files as shared chunks), open write streams, the standard root folders |
 //! | `workspace.rs` | the workspace tree (folders, notebooks, files, libraries) and its path rules |
+//! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
@@ -16,6 +17,7 @@
 //! encoding and archive writing in a deferred reply (`api/mod.rs`).
 
 pub(crate) mod dbfs;
+pub(crate) mod clusters;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod permissions;
@@ -36,6 +38,7 @@ pub(crate) struct State {
     pub(crate) dbfs: dbfs::DbfsState,
     pub(crate) secrets: secrets::SecretStore,
     pub(crate) workspace: workspace::Tree,
+    pub(crate) clusters: clusters::Clusters,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -50,6 +53,7 @@ impl State {
             dbfs: Default::default(),
             secrets: Default::default(),
             workspace: Default::default(),
+            clusters: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
@@ -79,7 +83,7 @@ impl State {
         if self.probes.next_due().is_some_and(|t| t <= now_ms) {
             self.probes.settle(now_ms);
         }
-        let _ = now_ms;
+        self.clusters.settle(now_ms);
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.

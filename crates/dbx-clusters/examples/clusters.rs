@@ -1,0 +1,122 @@
+//! Pick a runtime and a node type, create a cluster and wait for it, resize and restart it,
+//! read its events, terminate it and delete it.
+//!
+//! Against a workspace (this starts a real, billed cluster for a few minutes):
+//! `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx-clusters --example clusters`.
+//! With no `DATABRICKS_HOST` it starts the emulator in-process and runs against that; its
+//! clusters change state within seconds.
+
+use std::time::Duration;
+
+use dbx_clusters::{ClusterSpec, ClustersApi, EventOrder, NodeTypeQuery, SparkVersionQuery, State};
+use dbx_core::wait::PollPolicy;
+use dbx_core::{Client, Config};
+use futures::TryStreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep the emulator alive for the whole run when we start one.
+    let (client, server, poll) = if std::env::var_os("DATABRICKS_HOST").is_some() {
+        (Client::from_env()?, None, Duration::from_secs(5))
+    } else {
+        let server = dbx_mock_server::MockServer::start().await?;
+        println!("no DATABRICKS_HOST: using an emulator at {}", server.url());
+        let config = Config::builder()
+            .host(server.url())
+            .token(server.admin_token())
+            .build()?;
+        (
+            Client::new(config)?,
+            Some(server),
+            Duration::from_millis(250),
+        )
+    };
+    let clusters = ClustersApi::new(client).with_wait_policy(
+        PollPolicy::new(Duration::from_secs(20 * 60))
+            .interval(poll)
+            .max_interval(Duration::from_secs(10)),
+    );
+
+    let spark_version = clusters
+        .select_spark_version(&SparkVersionQuery::new().lts())
+        .await?;
+    let node_type = clusters
+        .select_node_type(&NodeTypeQuery::new().min_memory_gb(8).local_disk())
+        .await?;
+    println!(
+        "latest LTS runtime: {spark_version}; smallest node type with a local disk: {node_type}"
+    );
+
+    let spec = ClusterSpec::new(spark_version)
+        .cluster_name(format!("dbx-rs-example-{}", std::process::id()))
+        .node_type_id(node_type)
+        .num_workers(1)
+        .autotermination_minutes(20)
+        .custom_tag("purpose", "dbx-rs example");
+    let started = std::time::Instant::now();
+    let cluster = clusters.create_and_wait(&spec).await?;
+    let id = cluster.id();
+    println!(
+        "{id} is {} after {:.1?} ({} MiB, {} cores)",
+        cluster.state(),
+        started.elapsed(),
+        cluster.cluster_memory_mb.unwrap_or(0),
+        cluster.cluster_cores.unwrap_or(0.0)
+    );
+    let result = walk_through(&clusters, &id).await;
+
+    // Clean up even when a step failed.
+    clusters.permanent_delete(&id).await?;
+    match clusters.get(&id).await {
+        Err(e) if e.is_not_found() => println!("deleted {id}: {e}"),
+        other => println!("after permanent-delete: unexpected {other:?}"),
+    }
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    result
+}
+
+async fn walk_through(
+    clusters: &ClustersApi,
+    id: &dbx_clusters::ClusterId,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let resized = clusters.resize_and_wait(id, 2).await?;
+    println!("resized to {:?} workers", resized.num_workers);
+    let restarted = clusters.restart_and_wait(id).await?;
+    println!("restarted: Spark context {:?}", restarted.spark_context_id);
+
+    // Starting a running cluster is refused, with the service's words.
+    if let Err(e) = clusters.start(id).await {
+        println!("start while running: {e}");
+    }
+
+    let terminated = clusters.delete_and_wait(id).await?;
+    println!(
+        "terminated: {}",
+        terminated
+            .termination_reason
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+    );
+    // ensure_running starts it again.
+    let again = clusters.ensure_running(id).await?;
+    assert_eq!(again.state(), State::Running);
+    clusters.delete_and_wait(id).await?;
+
+    println!("events, oldest first:");
+    let mut events = clusters.events(id).order(EventOrder::Asc).limit(5).stream();
+    while let Some(e) = events.try_next().await? {
+        let kind = e.kind.map(|k| k.to_string()).unwrap_or_default();
+        println!("  {:>14} {kind}", e.timestamp.unwrap_or(0));
+    }
+
+    let mine: Vec<_> = clusters
+        .list()
+        .states([State::Terminated])
+        .items()
+        .try_collect()
+        .await?;
+    println!("{} terminated cluster(s) listed", mine.len());
+    Ok(())
+}
