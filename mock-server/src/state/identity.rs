@@ -750,4 +750,83 @@ mod tests {
             .is_none());
         assert!(!format!("{sp:?}").contains(&sp.client_secret));
     }
+    #[test]
+    fn entitlements_come_from_the_principal_its_groups_or_admin() {
+        let mut s = state();
+        let u = s.add_user("u@example.com", None).expect("user");
+        let g = s.identity.add_group("creators").expect("group");
+        let outer = s.identity.add_group("outer").expect("group");
+        assert!(!s.identity.has_entitlement(&u.id, "allow-cluster-create"));
+        assert!(
+            s.identity.has_entitlement(&u.id, "workspace-access"),
+            "from users"
+        );
+        assert!(s.identity.link(&g.id, &u.id) && s.identity.link(&outer.id, &g.id));
+        s.identity.set_attrs(
+            &outer.id,
+            ScimAttrs {
+                entitlements: vec!["allow-cluster-create".into()],
+                ..Default::default()
+            },
+        );
+        assert!(
+            s.identity.has_entitlement(&u.id, "allow-cluster-create"),
+            "nested"
+        );
+        s.identity.set_active(&u.id, false);
+        assert!(
+            !s.identity.has_entitlement(&u.id, "allow-cluster-create"),
+            "inactive"
+        );
+        s.identity.set_active(&u.id, true);
+        assert!(s.identity.unlink(&g.id, &u.id) && !s.identity.unlink(&g.id, &u.id));
+        assert!(!s.identity.has_entitlement(&u.id, "allow-cluster-create"));
+        assert!(
+            s.identity
+                .has_entitlement("1000000000000003", "allow-cluster-create"),
+            "admin"
+        );
+    }
+
+    #[test]
+    fn removing_a_group_or_principal_keeps_both_indexes_consistent() {
+        let mut s = state();
+        let u = s.add_user("u@example.com", None).expect("user");
+        let a = s.identity.add_group("a").expect("group");
+        let b = s.identity.add_group("b").expect("group");
+        let c = s.identity.add_group("c").expect("group");
+        assert!(s.identity.link(&a.id, &u.id));
+        assert!(s.identity.link(&b.id, &a.id));
+        assert!(s.identity.link(&a.id, &c.id));
+        assert!(!s.identity.link(&a.id, &a.id), "not itself");
+        assert!(!s.identity.link(&a.id, "999"), "not unknown ids");
+        assert_eq!(
+            s.identity.direct_members(&a.id),
+            vec![u.id.as_str(), c.id.as_str()]
+        );
+        let gone = s.delete_group(&a.id).expect("deleted");
+        assert_eq!(gone.display_name, "a");
+        assert!(s.identity.direct_parents(&u.id).is_empty());
+        assert!(s.identity.direct_parents(&c.id).is_empty());
+        assert!(s.identity.direct_members(&b.id).is_empty());
+        assert!(s.identity.group_by_name("a").is_none());
+        assert!(!s.identity.group_ids().contains(&a.id));
+        assert!(s.identity.add_group("A").is_ok(), "the name is free again");
+        let admins = s
+            .identity
+            .group_by_name(ADMINS_GROUP)
+            .expect("admins")
+            .id
+            .clone();
+        assert!(s.delete_group(&admins).is_err());
+        assert!(s.identity.rename_group(&b.id, "c").is_err());
+        assert!(s.identity.rename_group(&b.id, "B").is_ok());
+        assert_eq!(
+            s.identity.group_by_name("b").map(|g| g.id.clone()),
+            Some(b.id.clone())
+        );
+        assert_eq!(s.identity.user_ids().len(), 2);
+        assert!(s.delete_principal(&u.id).is_ok());
+        assert_eq!(s.identity.user_ids().len(), 1);
+    }
 }

@@ -711,7 +711,9 @@ async fn scim_users_list_latency_with_10000_users() {
     assert_eq!(r.json["totalResults"], 1);
     let t = Instant::now();
     let (mut start, mut seen, mut pages) = (1, 0, 0);
+    let (mut first_page, mut last_page) = (None, None);
     loop {
+        let p = Instant::now();
         let r = send(
             &api,
             "GET",
@@ -724,6 +726,8 @@ async fn scim_users_list_latency_with_10000_users() {
         if n == 0 {
             break;
         }
+        first_page.get_or_insert(p.elapsed());
+        last_page = Some(p.elapsed());
         seen += n;
         start += n;
         pages += 1;
@@ -732,7 +736,8 @@ async fn scim_users_list_latency_with_10000_users() {
     assert_eq!(seen, 10_001);
     println!(
         "10,001 users: `userName eq` filter {filtered:?}; `userName co` scan {scan:?}; \
-         full walk {pages} pages of 100 in {walk:?} ({:?}/page)",
+         full walk {pages} pages of 100 in {walk:?} ({:?}/page; first page {first_page:?}, \
+         last page {last_page:?})",
         walk / pages
     );
 }
