@@ -5,7 +5,9 @@
     cargo run --release -p dbx-mock-server -- --bind 127.0.0.1:8080 &
     DATABRICKS_HOST=http://127.0.0.1:8080 DATABRICKS_TOKEN=dapi1234567890abcdef1234567890abcdef .venv/bin/python scripts/sdk_smoke.py
 
-Each check prints PASS or FAIL; the exit status is the number of failures. Not part of `cargo test`
+Each check prints PASS or FAIL; the exit status is the number of failures. Run it against a fresh
+emulator (some checks create fixed names). databricks-cli 0.18 drops the port from its host URL;
+the script restores it by setting `ApiClient.url`. Not part of `cargo test`
 (it needs the clients from PyPI); it is how we check fidelity against clients we did not write.
 """
 import json
@@ -240,14 +242,138 @@ check("sdk: workspace upload (multipart), export SOURCE/JUPYTER, list, delete", 
 check("sdk: workspace upload/download round trip, exact SOURCE bytes", sdk_workspace_source_bytes)
 check("sdk: dbfs root lists the standard folders, /databricks-datasets read-only", sdk_dbfs_root)
 
+# --- identity: SCIM Users / Groups / ServicePrincipals / Me (official SDK) ------------------
+def sdk_users():
+    from databricks.sdk.service import iam
+    created = w.users.create(user_name="sdk-ann@example.com", display_name="Ann",
+                             name=iam.Name(given_name="Ann", family_name="Lee"),
+                             entitlements=[iam.ComplexValue(value="allow-cluster-create")])
+    try:
+        assert created.id and created.user_name == "sdk-ann@example.com", created
+        got = w.users.get(created.id)
+        assert got.name.family_name == "Lee" and got.entitlements[0].value == "allow-cluster-create", got
+        found = list(w.users.list(filter='userName eq "SDK-ANN@example.com"'))  # the SDK's paginator
+        assert [u.id for u in found] == [created.id], found
+        everyone = [u.user_name for u in w.users.list(attributes="userName", sort_by="userName")]
+        assert "admin@example.com" in everyone and "sdk-ann@example.com" in everyone, everyone
+        w.users.patch(created.id, schemas=[iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP],
+                      operations=[iam.Patch(op=iam.PatchOp.ADD, path="entitlements",
+                                            value=[{"value": "databricks-sql-access"}]),
+                                  iam.Patch(op=iam.PatchOp.REMOVE,
+                                            path='entitlements[value eq "allow-cluster-create"]')])
+        assert [e.value for e in w.users.get(created.id).entitlements] == ["databricks-sql-access"]
+        w.users.update(created.id, user_name="sdk-ann@example.com", display_name="Ann Lee")
+        after = w.users.get(created.id)
+        assert after.display_name == "Ann Lee" and not after.entitlements, after
+        from databricks.sdk import errors
+        try:
+            w.users.create(user_name="sdk-ann@example.com")
+            raise AssertionError("duplicate userName accepted")
+        except errors.ResourceConflict as e:
+            assert e.error_code == "SCIM_409" and "uniqueness" in str(e), (e.error_code, str(e))
+        try:
+            list(w.users.list(filter="userName eq"))
+            raise AssertionError("malformed filter accepted")
+        except errors.BadRequest as e:
+            assert "invalidFilter" in str(e), str(e)
+    finally:
+        w.users.delete(created.id)
+    try:
+        w.users.get(created.id)
+        raise AssertionError("deleted user still there")
+    except NotFound:
+        pass
+
+
+def sdk_groups():
+    from databricks.sdk.service import iam
+    user = w.users.create(user_name="sdk-bo@example.com")
+    group = w.groups.create(display_name="sdk-team", members=[iam.ComplexValue(value=user.id)])
+    outer = w.groups.create(display_name="sdk-outer")
+    try:
+        assert [m.value for m in w.groups.get(group.id).members] == [user.id]
+        w.groups.patch(outer.id, schemas=[iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP],
+                       operations=[iam.Patch(op=iam.PatchOp.ADD, value={"members": [{"value": group.id}]})])
+        kinds = {(g.display, g.type) for g in w.users.get(user.id).groups}
+        assert kinds == {("sdk-team", "direct"), ("sdk-outer", "indirect")}, kinds
+        found = list(w.groups.list(filter='displayName eq "sdk-team"'))
+        assert [g.id for g in found] == [group.id], found
+        names = {g.display_name for g in w.groups.list(attributes="displayName")}
+        assert {"admins", "users", "sdk-team", "sdk-outer"} <= names, names
+        w.groups.update(group.id, display_name="sdk-team-2", members=[])
+        renamed = w.groups.get(group.id)
+        assert renamed.display_name == "sdk-team-2" and not renamed.members, renamed
+        w.groups.patch(group.id, operations=[iam.Patch(op=iam.PatchOp.REPLACE, path="entitlements",
+                                                       value=[{"value": "allow-cluster-create"}])])
+        assert [e.value for e in w.groups.get(group.id).entitlements] == ["allow-cluster-create"]
+    finally:
+        w.groups.delete(outer.id)
+        w.groups.delete(group.id)
+        w.users.delete(user.id)
+    from databricks.sdk import errors
+    admins = next(iter(w.groups.list(filter='displayName eq "admins"')))
+    try:
+        w.groups.delete(admins.id)
+        raise AssertionError("deleted admins")
+    except errors.BadRequest:
+        pass
+
+
+def sdk_service_principals():
+    from databricks.sdk.service import iam
+    sp = w.service_principals.create(display_name="sdk-sp", entitlements=[iam.ComplexValue(value="workspace-access")])
+    try:
+        assert sp.application_id and w.service_principals.get(sp.id).display_name == "sdk-sp"
+        found = list(w.service_principals.list(filter=f'applicationId eq "{sp.application_id}"'))
+        assert [s.id for s in found] == [sp.id], found
+        # Patch.as_dict drops a falsy `value` (`if self.value:`), so `path="active", value=False` reaches
+        # the server without a value (400); the no-path form carries it.
+        w.service_principals.patch(sp.id, operations=[iam.Patch(op=iam.PatchOp.REPLACE, value={"active": False})])
+        assert w.service_principals.get(sp.id).active is False
+        w.service_principals.update(sp.id, application_id=sp.application_id, display_name="sdk-sp-2", active=True)
+        got = w.service_principals.get(sp.id)
+        assert got.display_name == "sdk-sp-2" and got.active and not got.entitlements, got
+    finally:
+        w.service_principals.delete(sp.id)
+
+
+def sdk_identity_effects():
+    """Deactivation stops a user's tokens until reactivated; only admins change identities."""
+    from databricks.sdk import errors
+    from databricks.sdk.service import iam
+    u = admin("/__mock/users", {"user_name": "sdk-cy@example.com"})
+    tok = admin("/__mock/tokens", {"principal": u["user_name"]})["token_value"]
+    wc = WorkspaceClient(host=host, token=tok)
+    assert wc.current_user.me().user_name == "sdk-cy@example.com"
+    try:
+        wc.groups.create(display_name="not-allowed")
+        raise AssertionError("non-admin created a group")
+    except errors.PermissionDenied:
+        pass
+    w.users.patch(u["id"], operations=[iam.Patch(op=iam.PatchOp.REPLACE, value={"active": False})])
+    try:
+        wc.current_user.me()
+        raise AssertionError("inactive user's token works")
+    except PermissionDenied:
+        pass
+    w.users.patch(u["id"], operations=[iam.Patch(op=iam.PatchOp.REPLACE, path="active", value=True)])
+    assert wc.current_user.me().user_name == "sdk-cy@example.com"
+    w.users.delete(u["id"])
+
+
+check("sdk: users create/get/list(filter)/patch/update/delete, 409 and invalidFilter", sdk_users)
+check("sdk: groups create/members/nesting/list(filter)/update/patch/delete", sdk_groups)
+check("sdk: service_principals create/get/list(filter)/patch/update/delete", sdk_service_principals)
+check("sdk: deactivation stops tokens; non-admin 403; current_user.me", sdk_identity_effects)
+
 # --- legacy databricks-cli 0.18 (GET parameters, its own ApiClient) ------------------------
 from databricks_cli.sdk.api_client import ApiClient  # noqa: E402
 from databricks_cli.sdk.service import TokenService  # noqa: E402
 
-legacy = TokenService(ApiClient(host=host, token=token))
 
 
 def legacy_tokens():
+    legacy = TokenService(legacy_client())
     created = legacy.create_token(lifetime_seconds=60, comment="legacy cli")
     infos = legacy.list_tokens().get("token_infos", [])
     assert any(t["token_id"] == created["token_info"]["token_id"] for t in infos)
@@ -257,7 +383,7 @@ def legacy_tokens():
 def legacy_secrets_dbfs_workspace():
     import base64
     from databricks_cli.sdk.service import DbfsService, SecretService, WorkspaceService
-    client = ApiClient(host=host, token=token)
+    client = legacy_client()
     sec = SecretService(client)
     sec.create_scope("legacy-scope", initial_manage_principal="users")
     sec.put_secret("legacy-scope", "k", string_value="v")
@@ -280,14 +406,72 @@ def legacy_secrets_dbfs_workspace():
     ws.delete("/Shared/legacy", recursive=True)
 
 
-from urllib.parse import urlparse  # noqa: E402
+def legacy_client():
+    client = ApiClient(host=host, token=token)
+    # databricks-cli 0.18 rebuilds the URL as scheme://hostname/api/ and drops the port; put it back.
+    client.url = host.rstrip("/") + "/api/"
+    return client
 
-if urlparse(host).port not in (None, 80, 443):
-    # databricks-cli 0.18 rebuilds the URL as scheme://hostname/api/ and drops the port.
-    print("SKIP databricks-cli 0.18 (it drops the port from DATABRICKS_HOST; run the emulator on port 80)")
-else:
-    check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
-    check("databricks-cli 0.18: secrets, dbfs blocks and root listing, workspace import", legacy_secrets_dbfs_workspace)
+
+def legacy_groups():
+    from databricks_cli.sdk.service import GroupsService
+    client = legacy_client()
+    g = GroupsService(client)
+    client.perform_query("POST", "/preview/scim/v2/Users", data={"userName": "legacy-dee@example.com"})
+    assert g.create_group("legacy-team") == {"group_name": "legacy-team"}
+    assert g.create_group("legacy-outer") == {"group_name": "legacy-outer"}
+    assert g.add_to_group("legacy-team", user_name="legacy-dee@example.com") == {}
+    assert g.add_to_group("legacy-outer", group_name="legacy-team") == {}
+    assert "legacy-team" in g.get_groups()["group_names"]
+    assert g.get_group_members("legacy-team") == {"members": [{"user_name": "legacy-dee@example.com"}]}
+    assert g.get_groups_for_principal(user_name="legacy-dee@example.com") == {"group_names": ["legacy-team"]}
+    assert g.get_groups_for_principal(group_name="legacy-team") == {"group_names": ["legacy-outer"]}
+    assert g.remove_from_group("legacy-outer", group_name="legacy-team") == {}
+    try:
+        g.create_group("legacy-team")
+        raise AssertionError("duplicate group accepted")
+    except Exception as e:  # noqa: BLE001 - requests.HTTPError with the body in the message
+        assert "RESOURCE_ALREADY_EXISTS" in str(e), e
+    assert g.remove_group("legacy-outer") == {}
+    assert g.remove_group("legacy-team") == {}
+
+
+def legacy_scim():
+    """databricks-cli 0.18 has no SCIM service; its ApiClient reaches SCIM by path."""
+    import requests
+    client = legacy_client()
+    u = client.perform_query("POST", "/preview/scim/v2/Users", data={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "legacy-eli@example.com"})
+    found = client.perform_query("GET", "/preview/scim/v2/Users", data={"filter": 'userName eq "legacy-eli@example.com"'})
+    assert found["totalResults"] == 1 and found["Resources"][0]["id"] == u["id"], found
+    grp = client.perform_query("POST", "/preview/scim/v2/Groups", data={"displayName": "legacy-scim"})
+    patched = client.perform_query("PATCH", f"/preview/scim/v2/Groups/{grp['id']}", data={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "value": {"members": [{"value": u["id"]}]}}]})
+    assert patched["members"][0]["value"] == u["id"], patched
+    legacy_members = client.perform_query("GET", "/groups/list-members", data={"group_name": "legacy-scim"})
+    assert legacy_members == {"members": [{"user_name": "legacy-eli@example.com"}]}, legacy_members
+    for path in (f"/preview/scim/v2/Groups/{grp['id']}", f"/preview/scim/v2/Users/{u['id']}", "/preview/scim/v2/Users/legacy-dee"):
+        if path.endswith("legacy-dee"):
+            dee = client.perform_query("GET", "/preview/scim/v2/Users", data={"filter": 'userName eq "legacy-dee@example.com"'})
+            path = f"/preview/scim/v2/Users/{dee['Resources'][0]['id']}"
+        # DELETE answers 204 with no body, which perform_query cannot parse as JSON (as with the
+        # real service); the delete has happened.
+        try:
+            client.perform_query("DELETE", path)
+        except ValueError:
+            pass
+        try:
+            client.perform_query("GET", path)
+            raise AssertionError(f"{path} still exists")
+        except requests.exceptions.HTTPError as e:
+            assert e.response.status_code == 404, e
+
+
+check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
+check("databricks-cli 0.18: secrets, dbfs blocks and root listing, workspace import", legacy_secrets_dbfs_workspace)
+check("databricks-cli 0.18: GroupsService (create, members, parents, remove, delete)", legacy_groups)
+check("databricks-cli 0.18: SCIM through its ApiClient (filter, create, PATCH, delete)", legacy_scim)
 
 # --- databricksapi 1.1.8 (the package dbx-rs grew from: GET parameters in JSON bodies, no ----
 # --- JSON content type, errors returned as dicts) -------------------------------------------
@@ -327,11 +511,82 @@ def original_package():
     assert ws.deleteWorkspace("/Shared/orig", True) == {}
 
 
+def original_groups():
+    from databricksapi import Groups
+    g = Groups.Groups(host, token)
+    # Its createGroup posts to /api/2.0/groups/group (sic): the service has no such endpoint.
+    err = g.createGroup("orig-team")
+    assert err == {"error_code": "ENDPOINT_NOT_FOUND", "message": "No API found for 'POST /groups/group'"}, err
+    admin("/__mock/groups", {"name": "orig-team"})
+    fin = admin("/__mock/users", {"user_name": "orig-fin@example.com"})
+    assert g.addMember("orig-team", "orig-fin@example.com", "user") == {}
+    assert "orig-team" in g.listGroups()["group_names"]
+    assert g.listGroupMembers("orig-team", "list") == ["orig-fin@example.com"]  # GET with a JSON body
+    assert g.listParents("orig-fin@example.com", "user") == {"group_names": ["orig-team"]}
+    assert g.removeMember("orig-fin@example.com", "orig-team", "user") == {}
+    assert g.listGroupMembers("orig-team") == {}
+    assert g.deleteGroup("orig-team") == {}
+    assert g.deleteGroup("orig-team")["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    w.users.delete(fin["id"])
+
+
+def original_scim():
+    """Every SCIM method of databricksapi 1.1.8 raises TypeError before sending (it passes `accept=`
+    and `payload=` to requests); the URLs it builds are answered as the service answers them."""
+    import requests
+    from databricksapi import SCIM
+    s = SCIM.SCIM(host, token)
+
+    def journal_len():
+        with urllib.request.urlopen(host + "/__mock/journal") as r:
+            return len(json.loads(r.read())["entries"])
+
+    before = journal_len()
+    calls = [
+        lambda: s.getUsers('filter=userName eq "admin@example.com"'),
+        lambda: s.getUsersById("1000000000000003"),
+        lambda: s.createUser(["urn:ietf:params:scim:schemas:core:2.0:User"], "orig-x@example.com", [], []),
+        lambda: s.updateUserByIdPatch("1", [], []),
+        lambda: s.updateUserByIdPut("1", [], "orig-x@example.com", [], [], []),
+        lambda: s.deleteUserById("1"),
+        lambda: s.getGroups(),
+        lambda: s.getGroupById("1000000000000001"),
+        lambda: s.createGroup("1", [], "orig-g", []),
+        lambda: s.updateGroup("1", [], []),
+        lambda: s.deleteGroup("1"),
+    ]
+    for call in calls:
+        try:
+            call()
+            raise AssertionError("a databricksapi SCIM method returned")
+        except TypeError:
+            pass
+    assert journal_len() == before, "a databricksapi SCIM call reached the server"
+    auth = {"authorization": s._token, "content-type": "application/scim+json"}
+    # getUsers appends the filter string unencoded; requests percent-encodes it on the way.
+    url = "{}?{}".format(s._set_url(s._url, s._api_type, "Users"), 'filter=userName eq "admin@example.com"')
+    r = requests.get(url, headers=auth)
+    assert r.status_code == 200 and r.json()["totalResults"] == 1, r.text
+    r = requests.get(s._set_url(s._url, s._api_type, "Groups/1000000000000001"), headers=auth)
+    assert r.json()["displayName"] == "admins", r.text
+    # Its createGroup posts to Groups/{id}: no such endpoint.
+    r = requests.post(s._set_url(s._url, s._api_type, "Groups/1"), headers=auth, data=json.dumps({"displayName": "x"}))
+    assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND", r.text
+    r = requests.post(s._set_url(s._url, s._api_type, "Users"), headers=auth, data=json.dumps(
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "orig-x@example.com",
+         "groups": [{"value": "1000000000000001"}], "entitlements": [{"value": "allow-cluster-create"}]}))
+    assert r.status_code == 201 and r.json()["groups"][0]["display"] == "admins", r.text
+    r = requests.delete(s._set_url(s._url, s._api_type, "Users/" + r.json()["id"]), headers=auth)
+    assert r.status_code == 204 and r.content == b"", r.text
+
+
 try:
     import databricksapi  # noqa: F401
 except ImportError:
     print("SKIP databricksapi 1.1.8 (not installed)")
 else:
     check("databricksapi 1.1.8: Token, Secrets, DBFS, Workspace (incl. its known bugs)", original_package)
+    check("databricksapi 1.1.8: Groups (its createGroup URL is ENDPOINT_NOT_FOUND)", original_groups)
+    check("databricksapi 1.1.8: SCIM methods raise before sending; their URLs answered", original_scim)
 
 sys.exit(failures)
