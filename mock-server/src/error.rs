@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     body: Value,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// The RFC 7644 §3.12 `scimType` the error carries when answered in the SCIM shape.
+    scim_type: Option<&'static str>,
 }
 
 /// Every Databricks `error_code` the emulator answers with: a misspelt code fails to compile
@@ -254,7 +256,16 @@ impl ApiError {
             status,
             body,
             headers: Vec::new(),
+            scim_type: None,
         }
+    }
+
+    /// The same error with an RFC 7644 §3.12 `scimType` (`invalidFilter`, `uniqueness`,
+    /// `mutability`, `invalidPath`, `noTarget`, `invalidValue`, `invalidSyntax`), shown when the
+    /// error is answered in the SCIM shape ([`ApiError::into_scim`]).
+    pub fn with_scim_type(mut self, scim_type: &'static str) -> Self {
+        self.scim_type = Some(scim_type);
+        self
     }
 
     /// Add a response header.
@@ -393,20 +404,22 @@ impl ApiError {
 
 impl ApiError {
     /// The same error as an RFC 7644 §3.12 SCIM error body:
-    /// `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": .., "status": ".."}`.
+    /// `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": .., "status": ".."}`,
+    /// plus `scimType` when one was set ([`ApiError::with_scim_type`]).
     pub fn into_scim(self) -> Self {
         let detail = self
             .message()
             .map(str::to_owned)
             .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("").to_owned());
-        Self {
-            body: json!({
-                "schemas": [SCIM_ERROR_SCHEMA],
-                "detail": detail,
-                "status": self.status.as_u16().to_string(),
-            }),
-            ..self
+        let mut body = json!({
+            "schemas": [SCIM_ERROR_SCHEMA],
+            "detail": detail,
+            "status": self.status.as_u16().to_string(),
+        });
+        if let (Some(t), Value::Object(map)) = (self.scim_type, &mut body) {
+            map.insert("scimType".to_owned(), Value::String(t.to_owned()));
         }
+        Self { body, ..self }
     }
 }
 

@@ -12,6 +12,7 @@
 //! [`ApiError`]s built from [`crate::error::ErrorCode`]s.
 
 pub(crate) mod dbfs;
+pub(crate) mod groups;
 pub(crate) mod scim;
 pub(crate) mod secrets;
 pub(crate) mod token;
@@ -33,6 +34,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(token::routes());
     routes.extend(scim::routes());
+    routes.extend(groups::routes());
     routes.extend(secrets::routes());
     routes.extend(dbfs::routes());
     routes.extend(workspace::routes());

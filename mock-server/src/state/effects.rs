@@ -5,8 +5,10 @@
 //! |---|---|
 //! | a user or service principal is created | its home folder `/Users/<name>` exists in the workspace |
 //! | a user or service principal is deleted | its tokens are revoked, it leaves every group, every secret ACL naming it is removed (its home folder stays, as in the service) |
+//! | a user or service principal is deactivated | its tokens stop working (`State::authenticate` refuses inactive owners) and it can get no OAuth token, until it is reactivated |
+//! | a group is deleted | its members leave it, it leaves every group, every secret ACL naming it is removed; `admins` and `users` cannot be deleted |
 
-use super::identity::{Principal, ServicePrincipal};
+use super::identity::{GroupInfo, Principal, ServicePrincipal, ADMINS_GROUP, USERS_GROUP};
 use super::State;
 use crate::error::ApiError;
 
@@ -32,8 +34,42 @@ impl State {
         Ok(sp)
     }
 
+    /// Add a service principal through SCIM (no OAuth secret; see
+    /// `Identity::add_service_principal_without_secret`) with its home folder.
+    pub(crate) fn add_scim_service_principal(
+        &mut self,
+        application_id: Option<&str>,
+        display_name: &str,
+    ) -> Result<Principal, ApiError> {
+        let sp = self
+            .identity
+            .add_service_principal_without_secret(application_id, display_name)?;
+        self.workspace.ensure_home(&sp.user_name);
+        Ok(sp)
+    }
+
+    /// Delete the group `id`: its memberships both ways and every secret ACL naming it. The
+    /// built-in `admins` and `users` cannot be deleted (`INVALID_PARAMETER_VALUE`).
+    pub(crate) fn delete_group(&mut self, id: &str) -> Result<GroupInfo, ApiError> {
+        let name = self
+            .identity
+            .group(id)
+            .map(|g| g.display_name.clone())
+            .ok_or_else(|| ApiError::does_not_exist(format!("Group {id} does not exist.")))?;
+        if name == ADMINS_GROUP || name == USERS_GROUP {
+            return Err(ApiError::invalid_parameter(format!(
+                "Cannot delete the built-in group {name}."
+            )));
+        }
+        let gone = self
+            .identity
+            .remove_group(id)
+            .ok_or_else(|| ApiError::does_not_exist(format!("Group {id} does not exist.")))?;
+        self.secrets.forget_principal(&gone.display_name);
+        Ok(gone)
+    }
+
     /// Delete the user or service principal `id` and everything that hangs on it elsewhere.
-    #[allow(dead_code)] // for the SCIM Users and ServicePrincipals delete endpoints
     pub(crate) fn delete_principal(&mut self, id: &str) -> Result<Principal, ApiError> {
         let gone = self
             .identity

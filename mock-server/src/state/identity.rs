@@ -4,8 +4,14 @@
 //! starting at 1000000000000001, so ids are deterministic for a given sequence of calls. The
 //! built-in groups `admins` and `users` always exist; `users` implicitly contains every user and
 //! service principal. Names are unique case-insensitively (user names are e-mail addresses).
-//! Creating or deleting a principal has effects in other families (a home folder, tokens, ACLs):
-//! callers go through `State::add_user` and friends in `effects.rs`, never straight here.
+//! Creating or deleting a principal or a group has effects in other families (a home folder,
+//! tokens, ACLs): callers go through `State::add_user` and friends in `effects.rs`, never
+//! straight here.
+//!
+//! Two indexes keep the SCIM API fast with many identities: each kind's ids in creation order
+//! (ids grow, so that is id order; a page of a listing is a slice), and for each member the
+//! groups it belongs to directly (so a principal's groups are found without scanning every
+//! group).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -21,6 +27,10 @@ const FIRST_ID: u64 = 1_000_000_000_000_001;
 pub(crate) const ADMINS_GROUP: &str = "admins";
 /// The built-in group that implicitly holds every user and service principal.
 pub(crate) const USERS_GROUP: &str = "users";
+/// The entitlements the built-in `users` group carries in a new workspace, so every user has
+/// them (docs.databricks.com, "Manage entitlements").
+pub(crate) const DEFAULT_USERS_ENTITLEMENTS: [&str; 2] =
+    ["workspace-access", "databricks-sql-access"];
 
 /// What kind of identity a [`Principal`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,11 +102,46 @@ pub(crate) struct GroupMembership {
     pub direct: bool,
 }
 
+/// One e-mail address of a user (SCIM `emails`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Email {
+    pub value: String,
+    pub kind: Option<String>,
+    pub primary: Option<bool>,
+}
+
+/// The SCIM attributes of an identity beyond its name and state (set through SCIM; identities
+/// made by the admin API start with none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ScimAttrs {
+    /// `name.givenName` (users).
+    pub given_name: Option<String>,
+    /// `name.familyName` (users).
+    pub family_name: Option<String>,
+    /// `emails` (users); empty means the default work address, the user name.
+    pub emails: Vec<Email>,
+    /// `entitlements[].value`, in the order granted.
+    pub entitlements: Vec<String>,
+    /// `roles[].value` (instance profile ARNs), in the order granted.
+    pub roles: Vec<String>,
+    /// `externalId`.
+    pub external_id: Option<String>,
+}
+
+/// What an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdKind {
+    User,
+    ServicePrincipal,
+    Group,
+}
+
 #[derive(Debug, Clone)]
 struct PrincipalRecord {
     info: Principal,
     /// SHA-256 hex of each OAuth client secret (service principals only).
     secret_hashes: Vec<String>,
+    attrs: ScimAttrs,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +149,7 @@ struct GroupRecord {
     info: GroupInfo,
     /// Ids of member users, service principals and groups.
     members: BTreeSet<String>,
+    attrs: ScimAttrs,
 }
 
 /// Every principal and group.
@@ -116,6 +162,14 @@ pub(crate) struct Identity {
     groups: BTreeMap<String, GroupRecord>,
     /// Lower-cased group name → group id.
     group_by_name: HashMap<String, String>,
+    /// Member id → ids of the groups it is an explicit member of (the reverse of `members`).
+    parents: HashMap<String, BTreeSet<String>>,
+    /// User ids in creation (= id) order.
+    user_ids: Vec<String>,
+    /// Service principal ids in creation (= id) order.
+    sp_ids: Vec<String>,
+    /// Group ids in creation (= id) order.
+    group_ids: Vec<String>,
 }
 
 impl Default for Identity {
@@ -126,7 +180,19 @@ impl Default for Identity {
             principal_by_name: HashMap::new(),
             groups: BTreeMap::new(),
             group_by_name: HashMap::new(),
+            parents: HashMap::new(),
+            user_ids: Vec::new(),
+            sp_ids: Vec::new(),
+            group_ids: Vec::new(),
         }
+    }
+}
+
+/// Remove `id` from an id-ordered list.
+fn remove_sorted(ids: &mut Vec<String>, id: &str) {
+    let key = (id.len(), id);
+    if let Ok(i) = ids.binary_search_by(|x| (x.len(), x.as_str()).cmp(&key)) {
+        ids.remove(i);
     }
 }
 
@@ -137,8 +203,10 @@ impl Identity {
         id.to_string()
     }
 
-    fn name_taken(&self, key: &str) -> bool {
-        self.principal_by_name.contains_key(key) || self.group_by_name.contains_key(key)
+    /// True when a user name, application id or group name is taken (case-insensitively).
+    pub(crate) fn name_taken(&self, name: &str) -> bool {
+        let key = name.trim().to_lowercase();
+        self.principal_by_name.contains_key(&key) || self.group_by_name.contains_key(&key)
     }
 
     /// Add a user. `display_name` defaults to the user name.
@@ -151,8 +219,7 @@ impl Identity {
         if user_name.is_empty() {
             return Err(ApiError::invalid_parameter("user_name must not be empty"));
         }
-        let key = user_name.to_lowercase();
-        if self.name_taken(&key) {
+        if self.name_taken(user_name) {
             return Err(ApiError::already_exists(format!(
                 "User with username {user_name} already exists."
             )));
@@ -165,7 +232,7 @@ impl Identity {
             active: true,
             application_id: None,
         };
-        self.insert_principal(key, info.clone(), Vec::new());
+        self.insert_principal(info.clone(), Vec::new());
         Ok(info)
     }
 
@@ -191,25 +258,60 @@ impl Identity {
         };
         let sp = ServicePrincipal {
             id: info.id.clone(),
-            application_id: application_id.clone(),
+            application_id,
             display_name: info.display_name.clone(),
             client_secret,
         };
-        self.insert_principal(
-            application_id.to_lowercase(),
-            info,
-            vec![hash_secret(&sp.client_secret)],
-        );
+        self.insert_principal(info, vec![hash_secret(&sp.client_secret)]);
         Ok(sp)
     }
 
-    fn insert_principal(&mut self, key: String, info: Principal, secret_hashes: Vec<String>) {
-        self.principal_by_name.insert(key, info.id.clone());
+    /// Add a service principal without an OAuth secret (SCIM creates them so; secrets are made
+    /// elsewhere). `application_id` defaults to a fresh UUID; taken → `RESOURCE_ALREADY_EXISTS`.
+    pub(super) fn add_service_principal_without_secret(
+        &mut self,
+        application_id: Option<&str>,
+        display_name: &str,
+    ) -> Result<Principal, ApiError> {
+        let application_id = match application_id.map(str::trim) {
+            Some("") => {
+                return Err(ApiError::invalid_parameter(
+                    "applicationId must not be empty",
+                ))
+            }
+            Some(a) => a.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if self.name_taken(&application_id) {
+            return Err(ApiError::already_exists(format!(
+                "Service principal with application ID {application_id} already exists."
+            )));
+        }
+        let info = Principal {
+            id: self.alloc_id(),
+            kind: PrincipalKind::ServicePrincipal,
+            user_name: application_id.clone(),
+            display_name: display_name.to_owned(),
+            active: true,
+            application_id: Some(application_id),
+        };
+        self.insert_principal(info.clone(), Vec::new());
+        Ok(info)
+    }
+
+    fn insert_principal(&mut self, info: Principal, secret_hashes: Vec<String>) {
+        self.principal_by_name
+            .insert(info.user_name.to_lowercase(), info.id.clone());
+        match info.kind {
+            PrincipalKind::User => self.user_ids.push(info.id.clone()),
+            PrincipalKind::ServicePrincipal => self.sp_ids.push(info.id.clone()),
+        }
         self.principals.insert(
             info.id.clone(),
             PrincipalRecord {
                 info,
                 secret_hashes,
+                attrs: ScimAttrs::default(),
             },
         );
     }
@@ -220,8 +322,7 @@ impl Identity {
         if name.is_empty() {
             return Err(ApiError::invalid_parameter("group name must not be empty"));
         }
-        let key = name.to_lowercase();
-        if self.name_taken(&key) {
+        if self.name_taken(name) {
             return Err(ApiError::already_exists(format!(
                 "Group with name {name} already exists."
             )));
@@ -230,12 +331,15 @@ impl Identity {
             id: self.alloc_id(),
             display_name: name.to_owned(),
         };
-        self.group_by_name.insert(key, info.id.clone());
+        self.group_by_name
+            .insert(name.to_lowercase(), info.id.clone());
+        self.group_ids.push(info.id.clone());
         self.groups.insert(
             info.id.clone(),
             GroupRecord {
                 info: info.clone(),
                 members: BTreeSet::new(),
+                attrs: ScimAttrs::default(),
             },
         );
         Ok(info)
@@ -247,29 +351,88 @@ impl Identity {
             .group_by_name(group)
             .map(|g| g.id.clone())
             .ok_or_else(|| ApiError::does_not_exist(format!("Group {group} does not exist.")))?;
-        let member_id = match self.principal_by_name(member) {
-            Some(p) => p.id.clone(),
-            None => self
-                .group_by_name(member)
-                .map(|g| g.id.clone())
-                .ok_or_else(|| {
-                    ApiError::does_not_exist(format!("Principal {member} does not exist."))
-                })?,
-        };
+        let member_id = self.member_id_by_name(member).ok_or_else(|| {
+            ApiError::does_not_exist(format!("Principal {member} does not exist."))
+        })?;
         if member_id == group_id {
             return Err(ApiError::invalid_parameter(format!(
                 "Group {group} cannot be a member of itself."
             )));
         }
-        if let Some(g) = self.groups.get_mut(&group_id) {
-            g.members.insert(member_id);
-        }
+        self.link(&group_id, &member_id);
         Ok(())
+    }
+
+    /// The id of the user, service principal or group called `name`.
+    pub(crate) fn member_id_by_name(&self, name: &str) -> Option<String> {
+        self.principal_by_name(name)
+            .map(|p| p.id.clone())
+            .or_else(|| self.group_by_name(name).map(|g| g.id.clone()))
+    }
+
+    /// Make `member_id` an explicit member of the group `group_id` (both must exist; a group is
+    /// never linked to itself). Returns false when nothing changed.
+    pub(crate) fn link(&mut self, group_id: &str, member_id: &str) -> bool {
+        if group_id == member_id || self.kind_of(member_id).is_none() {
+            return false;
+        }
+        let Some(g) = self.groups.get_mut(group_id) else {
+            return false;
+        };
+        if !g.members.insert(member_id.to_owned()) {
+            return false;
+        }
+        self.parents
+            .entry(member_id.to_owned())
+            .or_default()
+            .insert(group_id.to_owned());
+        true
+    }
+
+    /// Remove `member_id` from the explicit members of `group_id`. Returns false when it was not
+    /// one.
+    pub(crate) fn unlink(&mut self, group_id: &str, member_id: &str) -> bool {
+        let removed = self
+            .groups
+            .get_mut(group_id)
+            .is_some_and(|g| g.members.remove(member_id));
+        if removed {
+            if let Some(p) = self.parents.get_mut(member_id) {
+                p.remove(group_id);
+                if p.is_empty() {
+                    self.parents.remove(member_id);
+                }
+            }
+        }
+        removed
     }
 
     /// The user or service principal with SCIM id `id`.
     pub(crate) fn principal(&self, id: &str) -> Option<&Principal> {
         self.principals.get(id).map(|r| &r.info)
+    }
+
+    /// The group with SCIM id `id`.
+    pub(crate) fn group(&self, id: &str) -> Option<&GroupInfo> {
+        self.groups.get(id).map(|g| &g.info)
+    }
+
+    /// What `id` names, if anything.
+    pub(crate) fn kind_of(&self, id: &str) -> Option<IdKind> {
+        if let Some(p) = self.principals.get(id) {
+            return Some(match p.info.kind {
+                PrincipalKind::User => IdKind::User,
+                PrincipalKind::ServicePrincipal => IdKind::ServicePrincipal,
+            });
+        }
+        self.groups.contains_key(id).then_some(IdKind::Group)
+    }
+
+    /// The display name of the principal or group `id`.
+    pub(crate) fn display_of(&self, id: &str) -> Option<&str> {
+        self.principal(id)
+            .map(|p| p.display_name.as_str())
+            .or_else(|| self.group(id).map(|g| g.display_name.as_str()))
     }
 
     /// The user (by user name) or service principal (by application id) called `name`.
@@ -287,6 +450,66 @@ impl Identity {
             .map(|g| &g.info)
     }
 
+    /// The SCIM attributes of the principal or group `id`.
+    pub(crate) fn attrs(&self, id: &str) -> Option<&ScimAttrs> {
+        self.principals
+            .get(id)
+            .map(|r| &r.attrs)
+            .or_else(|| self.groups.get(id).map(|g| &g.attrs))
+    }
+
+    /// Replace the SCIM attributes of the principal or group `id`.
+    pub(crate) fn set_attrs(&mut self, id: &str, attrs: ScimAttrs) {
+        if let Some(r) = self.principals.get_mut(id) {
+            r.attrs = attrs;
+        } else if let Some(g) = self.groups.get_mut(id) {
+            g.attrs = attrs;
+        }
+    }
+
+    /// Set the display name of the user or service principal `id` (not unique).
+    pub(crate) fn set_principal_display_name(&mut self, id: &str, name: &str) {
+        if let Some(r) = self.principals.get_mut(id) {
+            r.info.display_name = name.to_owned();
+        }
+    }
+
+    /// Rename the group `id`; the new name must be free (`RESOURCE_ALREADY_EXISTS`).
+    pub(crate) fn rename_group(&mut self, id: &str, name: &str) -> Result<(), ApiError> {
+        let name = name.trim();
+        let Some(old) = self.group(id).map(|g| g.display_name.clone()) else {
+            return Err(ApiError::does_not_exist(format!(
+                "Group {id} does not exist."
+            )));
+        };
+        if old == name {
+            return Ok(());
+        }
+        if name.is_empty() {
+            return Err(ApiError::invalid_parameter("group name must not be empty"));
+        }
+        if !old.eq_ignore_ascii_case(name) && self.name_taken(name) {
+            return Err(ApiError::already_exists(format!(
+                "Group with name {name} already exists."
+            )));
+        }
+        self.group_by_name.remove(&old.to_lowercase());
+        self.group_by_name
+            .insert(name.to_lowercase(), id.to_owned());
+        if let Some(g) = self.groups.get_mut(id) {
+            g.info.display_name = name.to_owned();
+        }
+        Ok(())
+    }
+
+    /// Activate or deactivate the user or service principal `id` (inactive ones cannot
+    /// authenticate: see `State::authenticate` and the OAuth token endpoint).
+    pub(crate) fn set_active(&mut self, id: &str, active: bool) {
+        if let Some(r) = self.principals.get_mut(id) {
+            r.info.active = active;
+        }
+    }
+
     /// The active service principal whose client id and secret match.
     pub(crate) fn check_client_secret(&self, client_id: &str, secret: &str) -> Option<&Principal> {
         let rec = self
@@ -300,6 +523,28 @@ impl Identity {
         .then_some(&rec.info)
     }
 
+    /// The ids of the groups `id` is an explicit member of, in id order.
+    pub(crate) fn direct_parents(&self, id: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .parents
+            .get(id)
+            .map(|p| p.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        out.sort_by_key(|g| (g.len(), *g));
+        out
+    }
+
+    /// The explicit members of the group `id`, in id order.
+    pub(crate) fn direct_members(&self, id: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .groups
+            .get(id)
+            .map(|g| g.members.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        out.sort_by_key(|m| (m.len(), *m));
+        out
+    }
+
     /// Every group `id` (a principal or a group) belongs to, transitively, nearest first.
     ///
     /// Users and service principals are always in `users` (reported as not direct unless they
@@ -309,8 +554,11 @@ impl Identity {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut queue: VecDeque<(&str, bool)> = VecDeque::from([(id, true)]);
         while let Some((child, direct)) = queue.pop_front() {
-            for g in self.groups.values() {
-                if g.members.contains(child) && seen.insert(g.info.id.as_str()) {
+            for gid in self.direct_parents(child) {
+                let Some(g) = self.groups.get(gid) else {
+                    continue;
+                };
+                if seen.insert(g.info.id.as_str()) {
                     out.push(GroupMembership {
                         id: g.info.id.clone(),
                         display_name: g.info.display_name.clone(),
@@ -341,22 +589,84 @@ impl Identity {
             .any(|g| g.display_name == ADMINS_GROUP)
     }
 
+    /// True when the principal `id` holds `entitlement` (`allow-cluster-create`, ...): admins
+    /// hold every entitlement; others hold their own and those of every group they belong to,
+    /// transitively (docs.databricks.com, "Manage entitlements"). An inactive principal holds
+    /// none.
+    #[allow(dead_code)] // checked by the Clusters and Instance Pools APIs
+    pub(crate) fn has_entitlement(&self, id: &str, entitlement: &str) -> bool {
+        let Some(rec) = self.principals.get(id) else {
+            return false;
+        };
+        if !rec.info.active {
+            return false;
+        }
+        if self.is_admin(id) {
+            return true;
+        }
+        let holds = |a: &ScimAttrs| a.entitlements.iter().any(|e| e == entitlement);
+        holds(&rec.attrs)
+            || self
+                .groups_of(id)
+                .iter()
+                .filter_map(|g| self.groups.get(&g.id))
+                .any(|g| holds(&g.attrs))
+    }
+
     /// Remove the user or service principal `id` and its memberships (cross-family effects go
     /// through `State::delete_principal`). Returns what was removed.
     pub(super) fn remove_principal(&mut self, id: &str) -> Option<Principal> {
         let rec = self.principals.remove(id)?;
         self.principal_by_name
-            .retain(|_, pid| pid.as_str() != rec.info.id.as_str());
-        for g in self.groups.values_mut() {
-            g.members.remove(id);
+            .remove(&rec.info.user_name.to_lowercase());
+        match rec.info.kind {
+            PrincipalKind::User => remove_sorted(&mut self.user_ids, id),
+            PrincipalKind::ServicePrincipal => remove_sorted(&mut self.sp_ids, id),
+        }
+        for gid in self.parents.remove(id).unwrap_or_default() {
+            if let Some(g) = self.groups.get_mut(&gid) {
+                g.members.remove(id);
+            }
         }
         Some(rec.info)
     }
 
-    /// Every user and service principal, by id.
-    #[allow(dead_code)] // for the SCIM Users and ServicePrincipals endpoints
-    pub(crate) fn principals(&self) -> impl Iterator<Item = &Principal> {
-        self.principals.values().map(|r| &r.info)
+    /// Remove the group `id`, its memberships and its members' links to it (cross-family effects
+    /// go through `State::delete_group`). Returns what was removed.
+    pub(super) fn remove_group(&mut self, id: &str) -> Option<GroupInfo> {
+        let rec = self.groups.remove(id)?;
+        self.group_by_name
+            .remove(&rec.info.display_name.to_lowercase());
+        remove_sorted(&mut self.group_ids, id);
+        for member in &rec.members {
+            if let Some(p) = self.parents.get_mut(member) {
+                p.remove(id);
+                if p.is_empty() {
+                    self.parents.remove(member);
+                }
+            }
+        }
+        for gid in self.parents.remove(id).unwrap_or_default() {
+            if let Some(g) = self.groups.get_mut(&gid) {
+                g.members.remove(id);
+            }
+        }
+        Some(rec.info)
+    }
+
+    /// User ids in id order.
+    pub(crate) fn user_ids(&self) -> &[String] {
+        &self.user_ids
+    }
+
+    /// Service principal ids in id order.
+    pub(crate) fn service_principal_ids(&self) -> &[String] {
+        &self.sp_ids
+    }
+
+    /// Group ids in id order.
+    pub(crate) fn group_ids(&self) -> &[String] {
+        &self.group_ids
     }
 }
 

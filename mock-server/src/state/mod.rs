@@ -52,7 +52,16 @@ impl State {
         // Names are fixed and distinct, so these cannot fail; errors are ignored rather than
         // unwrapped, and the admin user is only linked when it was created.
         let _ = s.identity.add_group(ADMINS_GROUP);
-        let _ = s.identity.add_group(USERS_GROUP);
+        if let Ok(users) = s.identity.add_group(USERS_GROUP) {
+            let attrs = identity::ScimAttrs {
+                entitlements: identity::DEFAULT_USERS_ENTITLEMENTS
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect(),
+                ..Default::default()
+            };
+            s.identity.set_attrs(&users.id, attrs);
+        }
         if let Ok(admin) = s.add_user(admin_user_name, None) {
             let _ = s.identity.add_member(ADMINS_GROUP, &admin.user_name);
             s.tokens.insert_pat(

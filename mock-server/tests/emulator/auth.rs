@@ -127,7 +127,7 @@ async fn scim_me_describes_the_caller() {
 }
 
 #[tokio::test]
-async fn scim_me_lists_direct_groups_only_and_omits_empty_groups() {
+async fn scim_me_lists_direct_and_indirect_groups_and_omits_empty_groups() {
     let api = Api::new();
     let token = api.user("bob@example.com");
     let r = api.get("/api/2.0/preview/scim/v2/Me", &token).await;
@@ -144,9 +144,18 @@ async fn scim_me_lists_direct_groups_only_and_omits_empty_groups() {
         .expect("member");
     api.emu.add_group_member("dept", "team").expect("member");
     let r = api.get("/api/2.0/preview/scim/v2/Me", &token).await;
-    let groups = r.json["groups"].as_array().expect("groups");
-    assert_eq!(groups.len(), 1);
-    assert_eq!(groups[0]["display"], "team");
+    let groups: Vec<(&str, &str)> = r.json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["display"].as_str().expect("display"),
+                g["type"].as_str().expect("type"),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("team", "direct"), ("dept", "indirect")]);
 }
 
 #[tokio::test]
