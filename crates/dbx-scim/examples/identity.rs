@@ -1,0 +1,117 @@
+//! Create a user and two nested groups, add members by name, list with a filter, PATCH, read the
+//! user's effective groups, then clean up.
+//!
+//! Against a workspace (as an admin): `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx-scim --example identity`.
+//! With no `DATABRICKS_HOST` it starts the emulator in-process and runs against that.
+
+use dbx_core::{Client, Config};
+use dbx_scim::{
+    Entitlement, Filter, Group, GroupId, MemberName, PatchRequest, ScimApi, SortOrder, User, UserId,
+};
+use futures::TryStreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep the emulator alive for the whole run when we start one.
+    let (client, server) = if std::env::var_os("DATABRICKS_HOST").is_some() {
+        (Client::from_env()?, None)
+    } else {
+        let server = dbx_mock_server::MockServer::start().await?;
+        println!("no DATABRICKS_HOST: using an emulator at {}", server.url());
+        let config = Config::builder()
+            .host(server.url())
+            .token(server.admin_token())
+            .build()?;
+        (Client::new(config)?, Some(server))
+    };
+    let scim = ScimApi::new(client);
+
+    let me = scim.me().await?;
+    println!("calling as {}", me.user_name.as_deref().unwrap_or("?"));
+
+    // Names unlikely to collide with anything on a real workspace.
+    let tag = std::process::id();
+    let user_name = format!("dbx-rs-example-{tag}@example.com");
+    let (team, parent) = (format!("dbx-rs-team-{tag}"), format!("dbx-rs-parent-{tag}"));
+
+    let user = scim
+        .users()
+        .create(&User::new(&user_name).display_name("Example User"))
+        .await?;
+    let user_id = user.id.clone().ok_or("the service assigned no id")?;
+    let team_id = created_id(scim.groups().create(&Group::new(&team)).await?.id)?;
+    let parent_id = created_id(scim.groups().create(&Group::new(&parent)).await?.id)?;
+    println!("created user {user_id}, groups {team_id} and {parent_id}");
+
+    let result = walk_through(&scim, &user_id, &user_name, &team, &parent).await;
+
+    // Clean up even when a step failed.
+    scim.users().delete(&user_id).await?;
+    scim.groups().delete(&team_id).await?;
+    scim.groups().delete(&parent_id).await?;
+    println!("deleted the user and both groups");
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    result
+}
+
+fn created_id(id: Option<GroupId>) -> Result<GroupId, Box<dyn std::error::Error>> {
+    id.ok_or_else(|| "the service assigned no id".into())
+}
+
+async fn walk_through(
+    scim: &ScimApi,
+    user_id: &UserId,
+    user_name: &str,
+    team: &str,
+    parent: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    scim.add_member(team, &MemberName::user(user_name)).await?;
+    scim.add_member(parent, &MemberName::group(team)).await?;
+
+    let patch = PatchRequest::new()
+        .add_entitlements([&Entitlement::AllowClusterCreate])
+        .replace("displayName", "Example User (patched)");
+    scim.users().patch(user_id, &patch).await?;
+    let user = scim.users().get(user_id).await?;
+    println!(
+        "{} may create clusters: {}",
+        user.display_name.as_deref().unwrap_or("?"),
+        user.has_entitlement(&Entitlement::AllowClusterCreate)
+    );
+
+    for g in scim.effective_groups(user_name).await? {
+        let how = if g.direct {
+            "directly"
+        } else {
+            "through a group"
+        };
+        println!(
+            "  member of {} {how}",
+            g.display_name.as_deref().unwrap_or(g.id.as_str())
+        );
+    }
+
+    let ours: Vec<Group> = scim
+        .groups()
+        .list()
+        .filter(Filter::sw("displayName", "dbx-rs-"))
+        .attributes(["displayName", "members"])
+        .sort_by("displayName")
+        .sort_order(SortOrder::Ascending)
+        .stream()
+        .try_collect()
+        .await?;
+    for g in &ours {
+        println!(
+            "  group {} has {} member(s)",
+            g.display_name.as_deref().unwrap_or("?"),
+            g.members.len()
+        );
+    }
+
+    scim.remove_member(team, &MemberName::user(user_name))
+        .await?;
+    Ok(())
+}
