@@ -577,7 +577,7 @@ pub async fn run_portable(scenario: ScenarioFn) {
 }
 
 /// What a scenario could leave behind on a workspace: the admin's tokens, the secret scopes,
-/// the top of DBFS and of `/Shared`.
+/// the top of DBFS and of `/Shared`, users, groups, service principals and clusters.
 pub async fn leftovers(admin: &Client) -> Value {
     async fn get(admin: &Client, req: Request) -> Value {
         admin
@@ -613,8 +613,19 @@ pub async fn leftovers(admin: &Client) -> Value {
         Request::get("/api/2.0/workspace/list").query("path", "/Shared"),
     )
     .await;
+    let scim = |kind: &'static str| {
+        Request::get(format!("/api/2.0/preview/scim/v2/{kind}")).query("count", 10_000)
+    };
+    let users = get(admin, scim("Users")).await;
+    let groups = get(admin, scim("Groups")).await;
+    let sps = get(admin, scim("ServicePrincipals")).await;
+    let clusters = get(admin, Request::get("/api/2.1/clusters/list")).await;
     json!({
         "tokens": names(&tokens, "token_infos", "token_id"),
+        "users": names(&users, "Resources", "userName"),
+        "groups": names(&groups, "Resources", "displayName"),
+        "service principals": names(&sps, "Resources", "applicationId"),
+        "clusters": names(&clusters, "clusters", "cluster_id"),
         "scopes": names(&scopes, "scopes", "name"),
         "dbfs /": names(&dbfs, "files", "path"),
         "dbfs /tmp": names(&tmp, "files", "path"),

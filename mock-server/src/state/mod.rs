@@ -16,8 +16,8 @@
 //! clock (see `router.rs`) and keep heavy work out of it: decoding in the route's prepare step,
 //! encoding and archive writing in a deferred reply (`api/mod.rs`).
 
-pub(crate) mod dbfs;
 pub(crate) mod clusters;
+pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod permissions;

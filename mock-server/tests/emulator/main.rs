@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod connections;
+mod cross_family;
 mod faults;
 mod groups;
 mod journal;
