@@ -214,6 +214,15 @@ async fn a_cluster_naming_an_unregistered_profile_is_refused(h: &Harness) {
     snapshot!(h, "create_cluster_with_unregistered_profile");
 }
 
+/// The captured exchanges with the cluster id `id` (new on every run) replaced by `[cluster]`.
+fn without_cluster_id(h: &Harness, id: &ClusterId) -> serde_json::Value {
+    let text = h
+        .take_exchanges()
+        .to_string()
+        .replace(id.as_str(), "[cluster]");
+    serde_json::from_str(&text).expect("the exchanges stay JSON")
+}
+
 fn cluster_api(h: &Harness) -> ClustersApi {
     ClustersApi::new(h.admin.clone())
 }
@@ -260,7 +269,11 @@ async fn clusters_use_only_registered_profiles() {
         .await
         .expect_err("edit to an unregistered profile");
     assert_eq!(code(&e), (400, "INVALID_PARAMETER_VALUE"), "{e}");
-    snapshot!(h, "edit_cluster_to_unregistered_profile");
+    snapshot!(
+        h,
+        "edit_cluster_to_unregistered_profile",
+        without_cluster_id(&h, &id)
+    );
     let e = clusters
         .update(
             &id,
@@ -270,7 +283,11 @@ async fn clusters_use_only_registered_profiles() {
         .await
         .expect_err("update to an unregistered profile");
     assert_eq!(code(&e), (400, "INVALID_PARAMETER_VALUE"), "{e}");
-    snapshot!(h, "update_cluster_to_unregistered_profile");
+    snapshot!(
+        h,
+        "update_cluster_to_unregistered_profile",
+        without_cluster_id(&h, &id)
+    );
     let got = clusters.get(&id).await.expect("get");
     assert_eq!(got.state(), State::Running);
     assert_eq!(
