@@ -117,4 +117,19 @@ await check("js: SCIM 409 and invalidFilter", async () => {
   try { await firstPage(w.usersV2.list({filter: "userName eq"})); throw new Error("bad filter accepted"); }
   catch (e) { assert(e.statusCode === 400 || String(e.message).includes("invalidFilter"), `${e.constructor.name} ${e.message}`); }
 });
+await check("js: instance profiles add/list/edit/remove", async () => {
+  const arn = "arn:aws:iam::123456789012:instance-profile/js-smoke";
+  await w.instanceProfiles.add({instance_profile_arn: arn, skip_validation: true});
+  try {
+    await w.instanceProfiles.edit({instance_profile_arn: arn, iam_role_arn: "arn:aws:iam::123456789012:role/js-smoke"});
+    const seen = [];
+    for await (const p of w.instanceProfiles.list()) seen.push(p);
+    const mine = seen.find((p) => (p.instance_profile_arn || p.instanceProfileArn) === arn);
+    assert(mine && (mine.iam_role_arn || mine.iamRoleArn) === "arn:aws:iam::123456789012:role/js-smoke", JSON.stringify(seen));
+    try { await w.instanceProfiles.add({instance_profile_arn: arn, skip_validation: true}); throw new Error("duplicate add succeeded"); }
+    catch (e) { assert(String(e.errorCode || e.error_code || e.message).includes("RESOURCE_ALREADY_EXISTS"), `${e.constructor.name} ${e.message}`); }
+  } finally {
+    await w.instanceProfiles.remove({instance_profile_arn: arn});
+  }
+});
 process.exit(failures);

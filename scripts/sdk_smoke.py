@@ -366,6 +366,60 @@ check("sdk: groups create/members/nesting/list(filter)/update/patch/delete", sdk
 check("sdk: service_principals create/get/list(filter)/patch/update/delete", sdk_service_principals)
 check("sdk: deactivation stops tokens; non-admin 403; current_user.me", sdk_identity_effects)
 
+
+def sdk_instance_profiles():
+    from databricks.sdk import errors
+    from databricks.sdk.service.compute import AwsAttributes
+
+    arn = "arn:aws:iam::123456789012:instance-profile/sdk-smoke"
+    role = "arn:aws:iam::123456789012:role/sdk-smoke"
+    w.instance_profiles.add(arn, skip_validation=True)
+    try:
+        listed = {p.instance_profile_arn: p for p in w.instance_profiles.list()}
+        assert arn in listed and listed[arn].is_meta_instance_profile is False, listed
+        w.instance_profiles.edit(arn, iam_role_arn=role)
+        listed = {p.instance_profile_arn: p for p in w.instance_profiles.list()}
+        assert listed[arn].iam_role_arn == role, listed[arn]
+        try:
+            w.instance_profiles.add(arn, skip_validation=True)
+            raise AssertionError("duplicate add succeeded")
+        except errors.ResourceAlreadyExists:
+            pass
+        try:
+            w.instance_profiles.add("arn:aws:iam::123456789012:role/sdk-smoke")
+            raise AssertionError("a role ARN was registered as an instance profile")
+        except errors.InvalidParameterValue:
+            pass
+        # Only admins change profiles; every user lists them.
+        bob = admin("/__mock/users", {"user_name": "sdk-ip-bob@example.com"})
+        wb = WorkspaceClient(host=host, token=admin("/__mock/tokens", {"principal": bob["user_name"]})["token_value"])
+        try:
+            wb.instance_profiles.remove(arn)
+            raise AssertionError("a non-admin removed a profile")
+        except errors.PermissionDenied:
+            pass
+        assert arn in [p.instance_profile_arn for p in wb.instance_profiles.list()]
+        # A cluster may only use a registered profile.
+        try:
+            w.clusters.create(spark_version="16.4.x-scala2.12", node_type_id="m5d.large", num_workers=0,
+                              aws_attributes=AwsAttributes(
+                                  instance_profile_arn="arn:aws:iam::123456789012:instance-profile/unregistered"))
+            raise AssertionError("a cluster was created with an unregistered instance profile")
+        except errors.InvalidParameterValue:
+            pass
+    finally:
+        w.instance_profiles.remove(arn)
+    assert arn not in [p.instance_profile_arn for p in w.instance_profiles.list()]
+    try:
+        w.instance_profiles.remove(arn)
+        raise AssertionError("second remove succeeded")
+    except (errors.ResourceDoesNotExist, errors.NotFound):
+        pass
+
+
+check("sdk: instance profiles add/edit/list/remove, errors, admin-only, clusters need a registered one",
+      sdk_instance_profiles)
+
 # --- legacy databricks-cli 0.18 (GET parameters, its own ApiClient) ------------------------
 from databricks_cli.sdk.api_client import ApiClient  # noqa: E402
 from databricks_cli.sdk.service import TokenService  # noqa: E402
@@ -580,6 +634,23 @@ def original_scim():
     assert r.status_code == 204 and r.content == b"", r.text
 
 
+def original_instance_profile():
+    from databricksapi import InstanceProfile
+    ip = InstanceProfile.InstanceProfile(host, token)
+    arn = "arn:aws:iam::123456789012:instance-profile/orig-profile"
+    assert ip.addProfile(arn, True) == {}
+    try:
+        listed = ip.listProfiles()["instance_profiles"]
+        assert {"instance_profile_arn": arn, "is_meta_instance_profile": False} in listed, listed
+        # Its removeProfile takes no ARN and posts an empty body: refused, naming the field.
+        err = ip.removeProfile()
+        assert err.get("error_code") == "INVALID_PARAMETER_VALUE", err
+        assert "instance_profile_arn" in err.get("message", ""), err
+        assert arn in [p["instance_profile_arn"] for p in ip.listProfiles()["instance_profiles"]]
+    finally:
+        w.instance_profiles.remove(arn)
+
+
 try:
     import databricksapi  # noqa: F401
 except ImportError:
@@ -588,5 +659,8 @@ else:
     check("databricksapi 1.1.8: Token, Secrets, DBFS, Workspace (incl. its known bugs)", original_package)
     check("databricksapi 1.1.8: Groups (its createGroup URL is ENDPOINT_NOT_FOUND)", original_groups)
     check("databricksapi 1.1.8: SCIM methods raise before sending; their URLs answered", original_scim)
+
+
+    check("databricksapi 1.1.8: InstanceProfile add/list, and its ARN-less removeProfile refused", original_instance_profile)
 
 sys.exit(failures)

@@ -14,6 +14,9 @@
 //! the creator holds `CAN_MANAGE` on their cluster; `CAN_RESTART` starts, restarts and
 //! terminates, `CAN_MANAGE` also edits, resizes and permanently deletes; only admins pin, unpin
 //! and change owners. Reads (`get`, `list`, `events`) are open to every workspace user.
+//!
+//! A spec naming an instance profile (`aws_attributes.instance_profile_arn`) that is not
+//! registered (`api/instance_profiles.rs`) is refused on `create`, `edit` and `update`.
 
 mod catalogue;
 
@@ -636,6 +639,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         ));
     }
     let spec = spec_from(ctx.params.map())?;
+    super::instance_profiles::check_cluster_profile(ctx.state, &spec)?;
     let token = ctx.params.opt_str("idempotency_token")?.map(str::to_owned);
     if let Some(t) = &token {
         if t.chars().count() > 64 {
@@ -740,6 +744,7 @@ fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     require(ctx, c, ClusterLevel::CanManage)?;
     not_a_job_cluster(c, "edit")?;
     let spec = spec_from(ctx.params.map())?;
+    super::instance_profiles::check_cluster_profile(ctx.state, &spec)?;
     apply_spec(ctx, &id, spec)
 }
 
@@ -780,6 +785,7 @@ fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         spec.remove("num_workers");
     }
     let spec = spec_from(&spec)?;
+    super::instance_profiles::check_cluster_profile(ctx.state, &spec)?;
     apply_spec(ctx, &id, spec)
 }
 

@@ -14,6 +14,7 @@
 pub(crate) mod clusters;
 pub(crate) mod dbfs;
 pub(crate) mod groups;
+pub(crate) mod instance_profiles;
 pub(crate) mod scim;
 pub(crate) mod secrets;
 pub(crate) mod token;
@@ -40,6 +41,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(dbfs::routes());
     routes.extend(workspace::routes());
     routes.extend(clusters::routes());
+    routes.extend(instance_profiles::routes());
     routes.extend(crate::auth::routes());
     routes.extend(crate::admin::routes());
     #[cfg(test)]

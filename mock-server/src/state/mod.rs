@@ -10,6 +10,7 @@
 //! | `dbfs.rs` | the DBFS file tree (files as shared chunks), open write streams, the standard root folders |
 //! | `workspace.rs` | the workspace tree (folders, notebooks, files, libraries) and its path rules |
 //! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
+//! | `instance_profiles.rs` | the registered AWS instance profiles (clusters may only use these) |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
@@ -20,6 +21,7 @@ pub(crate) mod clusters;
 pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
+pub(crate) mod instance_profiles;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
 pub(crate) mod timeline;
@@ -39,6 +41,7 @@ pub(crate) struct State {
     pub(crate) secrets: secrets::SecretStore,
     pub(crate) workspace: workspace::Tree,
     pub(crate) clusters: clusters::Clusters,
+    pub(crate) instance_profiles: instance_profiles::InstanceProfiles,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -54,6 +57,7 @@ impl State {
             secrets: Default::default(),
             workspace: Default::default(),
             clusters: Default::default(),
+            instance_profiles: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
