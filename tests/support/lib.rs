@@ -577,7 +577,7 @@ pub async fn run_portable(scenario: ScenarioFn) {
 }
 
 /// What a scenario could leave behind on a workspace: the admin's tokens, the secret scopes,
-/// the top of DBFS and of `/Shared`, users, groups, service principals and clusters.
+/// the top of DBFS and of `/Shared`, users, groups, service principals, clusters and instance profiles.
 pub async fn leftovers(admin: &Client) -> Value {
     async fn get(admin: &Client, req: Request) -> Value {
         admin
@@ -620,12 +620,14 @@ pub async fn leftovers(admin: &Client) -> Value {
     let groups = get(admin, scim("Groups")).await;
     let sps = get(admin, scim("ServicePrincipals")).await;
     let clusters = get(admin, Request::get("/api/2.1/clusters/list")).await;
+    let profiles = get(admin, Request::get("/api/2.0/instance-profiles/list")).await;
     json!({
         "tokens": names(&tokens, "token_infos", "token_id"),
         "users": names(&users, "Resources", "userName"),
         "groups": names(&groups, "Resources", "displayName"),
         "service principals": names(&sps, "Resources", "applicationId"),
         "clusters": names(&clusters, "clusters", "cluster_id"),
+        "instance profiles": names(&profiles, "instance_profiles", "instance_profile_arn"),
         "scopes": names(&scopes, "scopes", "name"),
         "dbfs /": names(&dbfs, "files", "path"),
         "dbfs /tmp": names(&tmp, "files", "path"),
