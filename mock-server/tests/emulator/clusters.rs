@@ -981,6 +981,59 @@ async fn events_page_both_ways_with_filters() {
         }
         assert_eq!(seen, sorted, "{order}");
     }
+    // The token scheme: page_size / page_token, both ways, no total_count.
+    let mut body = json!({"cluster_id": id, "order": "ASC", "page_size": 6});
+    let mut pages = Vec::new();
+    loop {
+        let r = call(&api, "events", body.clone()).await;
+        assert_eq!(r.status, 200, "{:?}", r.json);
+        assert!(r.json.get("total_count").is_none() && r.json.get("next_page").is_none());
+        let types: Vec<String> = r.json["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["type"].as_str().expect("type").to_owned())
+            .collect();
+        pages.push((types, r.json.clone()));
+        match r.json["next_page_token"].as_str() {
+            Some(t) => {
+                body = json!({"cluster_id": id, "order": "ASC", "page_size": 6, "page_token": t})
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages.iter().map(|p| p.0.len()).collect::<Vec<_>>(),
+        [6, 6, 3]
+    );
+    assert_eq!(
+        pages.iter().flat_map(|p| p.0.clone()).collect::<Vec<_>>(),
+        all
+    );
+    let prev = pages[2].1["prev_page_token"]
+        .as_str()
+        .expect("prev")
+        .to_owned();
+    let r = call(
+        &api,
+        "events",
+        json!({"cluster_id": id, "order": "ASC", "page_size": 6, "page_token": prev}),
+    )
+    .await;
+    assert_eq!(r.json["events"], pages[1].1["events"]);
+    let r = call(&api, "events", json!({"cluster_id": id, "page_size": 9999})).await;
+    assert_eq!(
+        r.json["events"].as_array().map(Vec::len),
+        Some(15),
+        "page_size is capped, not refused"
+    );
+    let r = call(
+        &api,
+        "events",
+        json!({"cluster_id": id, "page_token": "bogus"}),
+    )
+    .await;
+    assert_eq!(r.error().1, "INVALID_PARAMETER_VALUE");
     // Default: DESC, 50 at most.
     let r = call(&api, "events", json!({"cluster_id": id})).await;
     assert_eq!(r.json["events"][0]["type"], "DRIVER_HEALTHY");
