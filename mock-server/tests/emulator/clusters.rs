@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dbx_mock_server::{ClusterDelays, ClusterLevel, Emulator};
+use dbx_mock_server::{ClockMode, ClusterDelays, ClusterLevel, Emulator};
 use serde_json::{json, Value};
 
 use crate::support::{Api, Resp, ADMIN};
@@ -401,6 +401,22 @@ async fn transitions_finish_on_the_clock_with_their_events() {
             "DRIVER_HEALTHY"
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tokio_clock_moves_clusters_while_the_test_sleeps() {
+    let api = Api::with(Emulator::builder().clock_mode(ClockMode::Tokio).build());
+    let id = create(&api, ADMIN, spec("tokio")).await;
+    tokio::time::sleep(Duration::from_millis(1999)).await;
+    assert_eq!(state(&api, &id).await, "PENDING");
+    // Twenty virtual minutes of polling finish at once.
+    let mut polls = 0;
+    while state(&api, &id).await != "RUNNING" {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        polls += 1;
+        assert!(polls < 120, "never RUNNING");
+    }
+    assert_eq!(polls, 1);
 }
 
 #[tokio::test]
