@@ -132,4 +132,44 @@ await check("js: instance profiles add/list/edit/remove", async () => {
     await w.instanceProfiles.remove({instance_profile_arn: arn});
   }
 });
+await check("js: clusters selectSparkVersion / selectNodeType", async () => {
+  const lts = await w.clusters.selectSparkVersion({latest: true, longTermSupport: true});
+  assert(lts === "16.4.x-scala2.12", lts);
+  const ml = await w.clusters.selectSparkVersion({latest: true, ml: true, gpu: true});
+  assert(ml === "16.4.x-gpu-ml-scala2.12", ml);
+  const node = await w.clusters.selectNodeType({localDisk: true});
+  assert(node === "m5d.large", node);
+  const gpu = await w.clusters.selectNodeType({minGpus: 1});
+  assert(gpu === "g4dn.xlarge", gpu);
+  const zones = await w.clusters.listZones();
+  assert((zones.zones || []).includes(zones.default_zone ?? zones.defaultZone), JSON.stringify(zones));
+});
+await check("js: clusters create/resize/delete/start waiters, events, list, permanentDelete", async () => {
+  const state = (c) => c.state;
+  const created = await w.clusters.create({cluster_name: "js-smoke", spark_version: "16.4.x-scala2.12",
+    node_type_id: "m5d.large", num_workers: 1});
+  const id = created.cluster_id ?? created.clusterId;
+  let c = await created.wait();
+  assert(state(c) === "RUNNING", JSON.stringify(c));
+  c = await (await w.clusters.resize({cluster_id: id, num_workers: 2})).wait();
+  assert(state(c) === "RUNNING" && (c.executors || []).length === 2, JSON.stringify(c));
+  c = await (await w.clusters.delete({cluster_id: id})).wait();
+  assert(state(c) === "TERMINATED", JSON.stringify(c));
+  const reason = c.termination_reason ?? c.terminationReason;
+  assert(reason.code === "USER_REQUEST", JSON.stringify(reason));
+  c = await (await w.clusters.start({cluster_id: id})).wait();
+  assert(state(c) === "RUNNING", JSON.stringify(c));
+  const types = [];
+  for await (const e of w.clusters.events({cluster_id: id, limit: 2})) types.push(e.type);
+  for (const t of ["CREATING", "RUNNING", "RESIZING", "TERMINATING", "STARTING"])
+    assert(types.includes(t), JSON.stringify(types));
+  const running = [];
+  for await (const x of w.clusters.list({filter_by: {cluster_states: ["RUNNING"]}})) running.push(x.cluster_id ?? x.clusterId);
+  assert(running.includes(id), JSON.stringify(running));
+  try { await w.clusters.start({cluster_id: id}); throw new Error("started a running cluster"); }
+  catch (e) { assert(String(e.errorCode || e.error_code || e.message).includes("INVALID_STATE"), `${e.constructor.name} ${e.message}`); }
+  await w.clusters.permanentDelete({cluster_id: id});
+  try { await w.clusters.get({cluster_id: id}); throw new Error("still there"); }
+  catch (e) { assert(String(e.message).includes("does not exist"), `${e.constructor.name} ${e.message}`); }
+});
 process.exit(failures);

@@ -39,7 +39,10 @@ def admin(path, body):
 
 # --- databricks-sdk (the official unified SDK) ---------------------------------------------
 from databricks.sdk import WorkspaceClient  # noqa: E402
-from databricks.sdk.errors import NotFound, PermissionDenied, ResourceDoesNotExist  # noqa: E402
+import datetime  # noqa: E402
+
+from databricks.sdk.errors import NotFound, OperationFailed, PermissionDenied, ResourceDoesNotExist  # noqa: E402
+from databricks.sdk.errors.base import DatabricksError  # noqa: E402
 
 w = WorkspaceClient(host=host, token=token)
 
@@ -420,6 +423,134 @@ def sdk_instance_profiles():
 check("sdk: instance profiles add/edit/list/remove, errors, admin-only, clusters need a registered one",
       sdk_instance_profiles)
 
+# --- Clusters (catalogue §5): selectors, waiters, events, list, errors -----------------------
+import time  # noqa: E402
+
+from databricks.sdk.service import compute  # noqa: E402
+
+
+def sdk_cluster_selectors():
+    sel = w.clusters.select_spark_version
+    assert sel(latest=True, long_term_support=True) == "16.4.x-scala2.12"
+    assert sel(latest=True) == "16.4.x-scala2.12"
+    assert sel(latest=True, ml=True) == "16.4.x-cpu-ml-scala2.12"
+    assert sel(latest=True, ml=True, gpu=True) == "16.4.x-gpu-ml-scala2.12"
+    assert sel(latest=True, photon=True) == "16.4.x-photon-scala2.12"
+    assert sel(latest=True, graviton=True) == "15.4.x-aarch64-scala2.12"
+    assert sel(latest=True, long_term_support=True, spark_version="3.4.1") == "13.3.x-scala2.12"
+    assert sel(latest=True, scala="2.13") == "16.4.x-scala2.13"
+    assert sel(latest=True, scala="2.13", beta=True) == "17.0.x-scala2.13"
+    try:
+        sel(latest=True, genomics=True, gpu=True)
+        raise AssertionError("selected a version that does not exist")
+    except ValueError:
+        pass
+    node = w.clusters.select_node_type
+    assert node(local_disk=True) == "m5d.large"
+    assert node(min_gpus=1) == "g4dn.xlarge"
+    assert node(graviton=True) == "c6gd.xlarge"
+    assert node(category="Memory Optimized") == "r5d.large"
+    assert node(photon_worker_capable=True, photon_driver_capable=True) == "m5d.xlarge"
+    assert node(min_memory_gb=200) == "p3.8xlarge"
+    assert node(min_cores=16, local_disk_min_size=1000) == "i3.4xlarge"
+    try:
+        node(min_memory_gb=1024)
+        raise AssertionError("selected a node type that does not exist")
+    except ValueError:
+        pass
+    zones = w.clusters.list_zones()
+    assert zones.default_zone in zones.zones, zones
+
+
+def sdk_cluster_lifecycle():
+    sv = w.clusters.select_spark_version(latest=True, long_term_support=True)
+    nt = w.clusters.select_node_type(local_disk=True)
+    started = time.time()
+    c = w.clusters.create_and_wait(cluster_name="sdk-smoke", spark_version=sv, node_type_id=nt,
+                                   num_workers=1, autotermination_minutes=60)
+    print(f"  create_and_wait took {time.time() - started:.1f} s")
+    assert c.state == compute.State.RUNNING and len(c.executors) == 1, c.state
+    assert c.spec.num_workers == 1 and c.default_tags["ClusterId"] == c.cluster_id
+    cid = c.cluster_id
+    c = w.clusters.resize_and_wait(cid, num_workers=3)
+    assert c.state == compute.State.RUNNING and len(c.executors) == 3
+    ctx = c.spark_context_id
+    c = w.clusters.restart_and_wait(cid)
+    assert c.spark_context_id != ctx
+    c = w.clusters.edit_and_wait(cid, spark_version=sv, node_type_id=nt, num_workers=2,
+                                 cluster_name="sdk-smoke-edited")
+    assert c.cluster_name == "sdk-smoke-edited" and c.num_workers == 2
+    try:
+        w.clusters.start(cid)
+        raise AssertionError("started a running cluster")
+    except DatabricksError as e:
+        assert e.error_code == "INVALID_STATE" and "unexpected state Running" in str(e), e
+    c = w.clusters.delete_and_wait(cid)
+    assert c.state == compute.State.TERMINATED
+    assert c.termination_reason.code == compute.TerminationReasonCode.USER_REQUEST, c.termination_reason
+    w.clusters.ensure_cluster_is_running(cid)
+    assert w.clusters.get(cid).state == compute.State.RUNNING
+    w.clusters.ensure_cluster_is_running(cid)  # already running: returns at once
+    # Waiting for RUNNING fails fast on TERMINATED.
+    w.clusters.delete(cid)
+    try:
+        w.clusters.wait_get_cluster_running(cid, timeout=datetime.timedelta(seconds=30))
+        raise AssertionError("waited for RUNNING on a terminated cluster")
+    except OperationFailed as e:
+        assert "TERMINATED" in str(e), e
+    c = w.clusters.start_and_wait(cid)
+    assert c.state == compute.State.RUNNING
+    # Events, paged by the SDK through next_page.
+    events = list(w.clusters.events(cid, limit=3))
+    raw = w.api_client.do("POST", "/api/2.1/clusters/events", body={"cluster_id": cid})
+    assert len(events) == raw["total_count"] > 3, (len(events), raw.get("total_count"))
+    kinds = [e.type for e in events]
+    for k in ("CREATING", "RUNNING", "RESIZING", "UPSIZE_COMPLETED", "RESTARTING", "EDITED", "TERMINATING",
+              "STARTING", "DRIVER_HEALTHY"):
+        assert compute.EventType(k) in kinds, (k, kinds)
+    ts = [e.timestamp for e in events]
+    assert ts == sorted(ts, reverse=True), ts
+    # List with a filter; pin, unpin, permanent delete.
+    running = [x.cluster_id for x in w.clusters.list(
+        filter_by=compute.ListClustersFilterBy(cluster_states=[compute.State.RUNNING]))]
+    assert cid in running, running
+    w.clusters.pin(cid)
+    assert [x.cluster_id for x in w.clusters.list(filter_by=compute.ListClustersFilterBy(is_pinned=True))] == [cid]
+    w.clusters.unpin(cid)
+    w.clusters.permanent_delete(cid)
+    try:
+        w.clusters.get(cid)
+        raise AssertionError("permanently deleted cluster still there")
+    except ResourceDoesNotExist:
+        pass
+    assert cid not in [x.cluster_id for x in w.clusters.list()]
+
+
+def sdk_cluster_permissions():
+    user = admin("/__mock/users", {"user_name": f"sdk-cluster-user-{time.time_ns()}@example.com"})
+    tok = admin("/__mock/tokens", {"principal": user["user_name"]})["token_value"]
+    wu = WorkspaceClient(host=host, token=tok)
+    try:
+        wu.clusters.create(spark_version="16.4.x-scala2.12", node_type_id="m5d.large", num_workers=0)
+        raise AssertionError("created a cluster without allow-cluster-create")
+    except PermissionDenied as e:
+        assert e.error_code == "PERMISSION_DENIED"
+    cid = w.clusters.create(spark_version="16.4.x-scala2.12", node_type_id="m5d.large", num_workers=0).cluster_id
+    assert wu.clusters.get(cid).cluster_id == cid
+    for fn in (lambda: wu.clusters.delete(cid), lambda: wu.clusters.pin(cid)):
+        try:
+            fn()
+            raise AssertionError("a non-admin without permissions changed a cluster")
+        except PermissionDenied:
+            pass
+    w.clusters.permanent_delete(cid)
+
+
+check("sdk: clusters select_spark_version / select_node_type / list_zones", sdk_cluster_selectors)
+check("sdk: clusters create/resize/restart/edit/delete/start waiters, ensure_cluster_is_running, events, list, pin",
+      sdk_cluster_lifecycle)
+check("sdk: clusters permissions (entitlement, creator, admin-only pin)", sdk_cluster_permissions)
+
 # --- legacy databricks-cli 0.18 (GET parameters, its own ApiClient) ------------------------
 from databricks_cli.sdk.api_client import ApiClient  # noqa: E402
 from databricks_cli.sdk.service import TokenService  # noqa: E402
@@ -522,10 +653,44 @@ def legacy_scim():
             assert e.response.status_code == 404, e
 
 
+def wait_state(get, want, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = get()["state"]
+        if state == want:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"still {state}, wanted {want}")
+
+
+def legacy_clusters():
+    from databricks_cli.sdk.service import ClusterService
+    cs = ClusterService(legacy_client())
+    sv = cs.list_spark_versions()["versions"][0]["key"]
+    nt = cs.list_node_types()["node_types"][0]["node_type_id"]
+    assert cs.list_available_zones()["default_zone"]
+    cid = cs.create_cluster(num_workers=1, cluster_name="legacy", spark_version=sv, node_type_id=nt)["cluster_id"]
+    wait_state(lambda: cs.get_cluster(cid), "RUNNING")
+    assert any(c["cluster_id"] == cid for c in cs.list_clusters()["clusters"])
+    cs.resize_cluster(cid, num_workers=2)
+    wait_state(lambda: cs.get_cluster(cid), "RUNNING")
+    cs.restart_cluster(cid)
+    wait_state(lambda: cs.get_cluster(cid), "RUNNING")
+    cs.delete_cluster(cid)
+    wait_state(lambda: cs.get_cluster(cid), "TERMINATED")
+    cs.start_cluster(cid)
+    cs.pin_cluster(cid)
+    cs.unpin_cluster(cid)
+    ev = cs.get_events(cid, order="ASC", limit=2)
+    assert [e["type"] for e in ev["events"]] == ["CREATING", "RUNNING"] and ev["next_page"]["offset"] == 2, ev
+    cs.permanent_delete_cluster(cid)
+
+
 check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
 check("databricks-cli 0.18: secrets, dbfs blocks and root listing, workspace import", legacy_secrets_dbfs_workspace)
 check("databricks-cli 0.18: GroupsService (create, members, parents, remove, delete)", legacy_groups)
 check("databricks-cli 0.18: SCIM through its ApiClient (filter, create, PATCH, delete)", legacy_scim)
+check("databricks-cli 0.18: ClusterService create/list/resize/restart/delete/start/pin/events", legacy_clusters)
 
 # --- databricksapi 1.1.8 (the package dbx-rs grew from: GET parameters in JSON bodies, no ----
 # --- JSON content type, errors returned as dicts) -------------------------------------------
@@ -651,6 +816,41 @@ def original_instance_profile():
         w.instance_profiles.remove(arn)
 
 
+def original_clusters():
+    from databricksapi import Clusters
+    c = Clusters.Clusters(host, token)
+    versions = [v["key"] for v in c.getSparkVersions()["versions"]]
+    nodes = [n["node_type_id"] for n in c.listNodeTypes()["node_types"]]
+    assert "13.3.x-scala2.12" in versions and "i3.xlarge" in nodes
+    assert c.listZones()["default_zone"] == "us-west-2a"
+    # It always sends cluster_log_conf, null when not given.
+    cid = c.createCluster(1, "workers", "orig", "13.3.x-scala2.12", None, "i3.xlarge")["cluster_id"]
+    assert c.getCluster(cid)["cluster_name"] == "orig"  # GET with a JSON body
+    wait_state(lambda: c.getCluster(cid), "RUNNING")
+    assert any(x["cluster_id"] == cid for x in c.listClusters()["clusters"])
+    # Its resizeCluster(id, n, 'workers') sends {"cluster_id": n}: rejected, saying what is missing.
+    err = c.resizeCluster(cid, 3, "workers")
+    assert err.get("error_code") == "INVALID_PARAMETER_VALUE", err
+    assert "num_workers or autoscale" in err["message"] and "cluster_id is the number 3" in err["message"], err
+    assert c.getCluster(cid)["num_workers"] == 1 and c.getCluster(cid)["state"] == "RUNNING"
+    assert c.resizeCluster(cid, {"min_workers": 1, "max_workers": 4}, "autoscale") == {}
+    wait_state(lambda: c.getCluster(cid), "RUNNING")
+    assert c.editCluster(2, "Workers", cid, "orig-edited", "13.3.x-scala2.12", None, "i3.xlarge") == {}
+    wait_state(lambda: c.getCluster(cid), "RUNNING")
+    assert c.restartCluster(cid) == {}
+    wait_state(lambda: c.getCluster(cid), "RUNNING")
+    assert c.terminateCluster(cid) == {}
+    wait_state(lambda: c.getCluster(cid), "TERMINATED")
+    assert c.startCluster(cid) == {}
+    assert c.pinCluster(cid) == {}
+    assert c.deleteCluster(cid)["error_code"] == "INVALID_STATE"  # pinned: unpin first
+    assert c.unpinCluster(cid) == {}
+    ev = c.getClusterEvents(cid, order="ASC", limit=3)
+    assert [e["type"] for e in ev["events"]] == ["CREATING", "RUNNING", "DRIVER_HEALTHY"], ev
+    assert c.deleteCluster(cid) == {}
+    assert c.getCluster(cid)["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
 try:
     import databricksapi  # noqa: F401
 except ImportError:
@@ -659,8 +859,7 @@ else:
     check("databricksapi 1.1.8: Token, Secrets, DBFS, Workspace (incl. its known bugs)", original_package)
     check("databricksapi 1.1.8: Groups (its createGroup URL is ENDPOINT_NOT_FOUND)", original_groups)
     check("databricksapi 1.1.8: SCIM methods raise before sending; their URLs answered", original_scim)
-
-
     check("databricksapi 1.1.8: InstanceProfile add/list, and its ARN-less removeProfile refused", original_instance_profile)
+    check("databricksapi 1.1.8: Clusters (incl. its resizeCluster bug)", original_clusters)
 
 sys.exit(failures)

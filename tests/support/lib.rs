@@ -769,6 +769,10 @@ pub fn settings() -> insta::Settings {
     for key in ["token_id", "token_value", "access_token"] {
         s.add_redaction(&format!(".**.{key}"), format!("[{key}]"));
     }
+    // Page tokens are opaque to clients and may encode server state (a time, an offset).
+    for key in ["next_page_token", "prev_page_token", "page_token"] {
+        s.add_redaction(&format!(".**.{key}"), "[page_token]");
+    }
     for key in [
         "creation_time",
         "last_updated_timestamp",

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod clusters;
 mod connections;
 mod cross_family;
 mod faults;
