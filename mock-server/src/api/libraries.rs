@@ -141,7 +141,7 @@ fn required_string<'a>(
 
 /// Check one library (`libraries[i]`) and return it as stored (known kind only, no nulls) with
 /// its name.
-fn check_library(v: &Value, index: usize) -> Result<(Map<String, Value>, String), ApiError> {
+fn check_library(v: &Value, index: usize) -> Result<Checked, ApiError> {
     let at = format!("libraries[{index}]");
     let Value::Object(obj) = without_nulls(v) else {
         return Err(ApiError::wrong_type(&at, "object"));
@@ -252,11 +252,20 @@ fn check_library(v: &Value, index: usize) -> Result<(Map<String, Value>, String)
     Ok((stored, name))
 }
 
+/// A checked library: as stored, and its name.
+type Checked = (Map<String, Value>, String);
+
+/// An install or uninstall request, checked.
+struct InstallRequest {
+    cluster_id: String,
+    libraries: Vec<Checked>,
+    /// The cluster is `RUNNING` or `RESIZING`.
+    nodes_up: bool,
+}
+
 /// The request's `cluster_id` and checked `libraries`; then the cluster's existence and the
-/// caller's `CAN_MANAGE` on it. Returns whether the cluster's nodes are up.
-fn install_request(
-    ctx: &Ctx<'_>,
-) -> Result<(String, Vec<(Map<String, Value>, String)>, bool), ApiError> {
+/// caller's `CAN_MANAGE` on it.
+fn install_request(ctx: &Ctx<'_>) -> Result<InstallRequest, ApiError> {
     let id = ctx.params.str("cluster_id")?.to_owned();
     let libraries = match ctx.params.value("libraries") {
         None => return Err(ApiError::missing_field("libraries")),
@@ -290,7 +299,11 @@ fn install_request(
         cluster.state(),
         ClusterState::Running | ClusterState::Resizing
     );
-    Ok((id, libraries, up))
+    Ok(InstallRequest {
+        cluster_id: id,
+        libraries,
+        nodes_up: up,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,20 +311,24 @@ fn install_request(
 
 /// `POST libraries/install`.
 fn install(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, libraries, up) = install_request(ctx)?;
+    let req = install_request(ctx)?;
     let now = ctx.now_ms;
-    for (library, name) in libraries {
-        ctx.state.libraries.install(&id, library, name, now, up);
+    for (library, name) in req.libraries {
+        ctx.state
+            .libraries
+            .install(&req.cluster_id, library, name, now, req.nodes_up);
     }
     Ok(Reply::empty())
 }
 
 /// `POST libraries/uninstall`.
 fn uninstall(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, libraries, _) = install_request(ctx)?;
+    let req = install_request(ctx)?;
     let now = ctx.now_ms;
-    for (library, _) in libraries {
-        ctx.state.libraries.uninstall(&id, &library, now);
+    for (library, _) in req.libraries {
+        ctx.state
+            .libraries
+            .uninstall(&req.cluster_id, &library, now);
     }
     Ok(Reply::empty())
 }
