@@ -154,10 +154,16 @@ fn check_library(v: &Value, index: usize) -> Result<Checked, ApiError> {
     let kind = match kinds.as_slice() {
         [one] => *one,
         [] => {
+            let others: Vec<&str> = obj.keys().map(String::as_str).collect();
+            let unknown = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} is not a library kind)", others.join(", "))
+            };
             return Err(invalid(format!(
                 "{at} must specify exactly one of jar, egg, whl, requirements, pypi, maven or \
-                 cran; it specifies none."
-            )))
+                 cran; it specifies none{unknown}."
+            )));
         }
         many => {
             return Err(invalid(format!(
