@@ -553,3 +553,45 @@ async fn installing_needs_can_manage_and_reading_is_open() {
     assert_eq!(statuses(&admin, &id).await.len(), 2);
     h.clear_exchanges();
 }
+
+#[tokio::test]
+async fn edits_and_autotermination_reach_the_libraries_too() {
+    let Some(h) = Harness::emulator_only("needs the emulator clock") else {
+        return;
+    };
+    let emu = h.emu().clone();
+    emu.clock().freeze();
+    let (clusters, api) = (clusters(&h), libraries(&h));
+    let id = clusters
+        .create(&emu_spec("edited").autotermination_minutes(10))
+        .await
+        .expect("create");
+    let lib = Library::cran("ggplot2");
+    api.install(&id, std::slice::from_ref(&lib))
+        .await
+        .expect("install");
+    let status = || async { statuses(&api, &id).await[0].1.clone() };
+    emu.clock().advance(Duration::from_millis(3500)); // RUNNING at 2 s, installed at 3.5 s
+    assert_eq!(status().await, LibraryInstallStatus::Installed);
+    // An edit of a running cluster restarts it: installed again once it runs.
+    let spec = clusters
+        .get(&id)
+        .await
+        .expect("get")
+        .to_spec()
+        .num_workers(2);
+    clusters.edit(&id, &spec).await.expect("edit");
+    assert_eq!(status().await, LibraryInstallStatus::Pending);
+    emu.clock().advance(Duration::from_millis(2500)); // RUNNING at +2 s, RESOLVING at +2.5 s
+    assert_eq!(status().await, LibraryInstallStatus::Resolving);
+    emu.clock().advance(Duration::from_secs(1));
+    assert_eq!(status().await, LibraryInstallStatus::Installed);
+    // Autotermination takes the nodes: PENDING until the next start.
+    emu.clock().advance(Duration::from_secs(11 * 60));
+    assert_eq!(status().await, LibraryInstallStatus::Pending);
+    assert_eq!(
+        clusters.get(&id).await.expect("get").state(),
+        dbx_clusters::State::Terminated
+    );
+    h.clear_exchanges();
+}
