@@ -172,4 +172,26 @@ await check("js: clusters create/resize/delete/start waiters, events, list, perm
   try { await w.clusters.get({cluster_id: id}); throw new Error("still there"); }
   catch (e) { assert(String(e.message).includes("does not exist"), `${e.constructor.name} ${e.message}`); }
 });
+await check("js: libraries install/clusterStatus/allClusterStatuses/uninstall", async () => {
+  const c = await w.apiClient.request({path: "/api/2.1/clusters/create", method: "POST", headers: new Headers({"Content-Type": "application/json"}),
+    payload: {cluster_name: "js-libraries", spark_version: "16.4.x-scala2.12", node_type_id: "m5d.large", num_workers: 1}, raw: false});
+  const cid = c.cluster_id;
+  try {
+    const lib = {pypi: {package: "simplejson"}};
+    await w.libraries.install({cluster_id: cid, libraries: [lib]});
+    const statuses = async () => { const out = []; for await (const s of w.libraries.clusterStatus({cluster_id: cid})) out.push(s); return out; };
+    let st = await statuses();
+    assert(st.length === 1 && st[0].library.pypi.package === "simplejson", JSON.stringify(st));
+    for (let i = 0; i < 120 && st[0].status !== "INSTALLED"; i++) { await new Promise(r => setTimeout(r, 250)); st = await statuses(); }
+    assert(st[0].status === "INSTALLED", JSON.stringify(st));
+    const all = [];
+    for await (const x of w.libraries.allClusterStatuses()) all.push(x.cluster_id);
+    assert(all.includes(cid), JSON.stringify(all));
+    await w.libraries.uninstall({cluster_id: cid, libraries: [lib]});
+    st = await statuses();
+    assert(st[0].status === "UNINSTALL_ON_RESTART", JSON.stringify(st));
+  } finally {
+    await w.clusters.permanentDelete({cluster_id: cid});
+  }
+});
 process.exit(failures);

@@ -551,6 +551,77 @@ check("sdk: clusters create/resize/restart/edit/delete/start waiters, ensure_clu
       sdk_cluster_lifecycle)
 check("sdk: clusters permissions (entitlement, creator, admin-only pin)", sdk_cluster_permissions)
 
+# --- Libraries (official SDK): per-cluster libraries on the emulator clock -----------------
+import time  # noqa: E402
+
+
+def smoke_cluster(name):
+    """A small cluster of the emulator's catalogue, created through the raw API; its id."""
+    body = {"cluster_name": name, "spark_version": "16.4.x-scala2.12", "node_type_id": "m5d.large",
+            "num_workers": 1}
+    return w.api_client.do("POST", "/api/2.1/clusters/create", body=body)["cluster_id"]
+
+
+def wait_for(what, fn, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+def sdk_libraries():
+    from databricks.sdk import errors
+    from databricks.sdk.service.compute import Library, LibraryInstallStatus, MavenLibrary, PythonPyPiLibrary
+    cid = smoke_cluster("sdk-smoke-libraries")
+    try:
+        pypi = Library(pypi=PythonPyPiLibrary(package="simplejson==3.8.0"))
+        maven = Library(maven=MavenLibrary(coordinates="org.jsoup:jsoup:1.7.2", exclusions=["slf4j:slf4j"]))
+        w.libraries.install(cluster_id=cid, libraries=[pypi, maven])
+        first = list(w.libraries.cluster_status(cluster_id=cid))
+        assert [s.library for s in first] == [pypi, maven], first
+        # The cluster starts by itself; then the libraries install.
+        done = wait_for("libraries INSTALLED", lambda: all(
+            s.status == LibraryInstallStatus.INSTALLED for s in w.libraries.cluster_status(cluster_id=cid)))
+        assert done
+        statuses = {c.cluster_id: c for c in w.libraries.all_cluster_statuses()}
+        assert len(statuses[cid].library_statuses) == 2, statuses
+        w.libraries.uninstall(cluster_id=cid, libraries=[pypi])
+        now = [(s.library, s.status) for s in w.libraries.cluster_status(cluster_id=cid)]
+        assert now == [(maven, LibraryInstallStatus.INSTALLED), (pypi, LibraryInstallStatus.UNINSTALL_ON_RESTART)], now
+        # A failure rule (admin route) makes an install fail, with messages.
+        admin("/__mock/libraries/failures", {"pattern": "no-such-package*", "message": "No matching distribution"})
+        bad = Library(pypi=PythonPyPiLibrary(package="no-such-package==1.0"))
+        w.libraries.install(cluster_id=cid, libraries=[bad])
+        failed = wait_for("FAILED", lambda: [s for s in w.libraries.cluster_status(cluster_id=cid)
+                                             if s.library == bad and s.status == LibraryInstallStatus.FAILED])
+        assert failed[0].messages == ["No matching distribution"], failed
+        # Restart: the uninstalled library is gone.
+        w.clusters.restart(cluster_id=cid)
+        wait_for("restart", lambda: pypi not in [s.library for s in w.libraries.cluster_status(cluster_id=cid)])
+        try:
+            w.libraries.install(cluster_id="0101-000000-nosuchcl", libraries=[pypi])
+            raise AssertionError("unknown cluster accepted")
+        except errors.InvalidParameterValue as e:
+            assert "does not exist" in str(e), e
+        try:
+            w.libraries.install(cluster_id=cid, libraries=[Library(maven=MavenLibrary(coordinates="just-a-name"))])
+            raise AssertionError("bad coordinates accepted")
+        except errors.InvalidParameterValue as e:
+            assert "groupId:artifactId:version" in str(e), e
+    finally:
+        req = urllib.request.Request(host + "/__mock/libraries/failures", method="DELETE")
+        urllib.request.urlopen(req).close()
+        w.clusters.permanent_delete(cluster_id=cid)
+    # A permanently deleted cluster's libraries are gone.
+    assert cid not in [c.cluster_id for c in w.libraries.all_cluster_statuses()]
+
+
+check("sdk: libraries install/cluster_status/all_cluster_statuses/uninstall, failure rule, restart", sdk_libraries)
+
 # --- legacy databricks-cli 0.18 (GET parameters, its own ApiClient) ------------------------
 from databricks_cli.sdk.api_client import ApiClient  # noqa: E402
 from databricks_cli.sdk.service import TokenService  # noqa: E402
@@ -686,11 +757,27 @@ def legacy_clusters():
     cs.permanent_delete_cluster(cid)
 
 
+def legacy_libraries():
+    from databricks_cli.sdk.service import ManagedLibraryService
+    libs = ManagedLibraryService(legacy_client())
+    cid = smoke_cluster("legacy-libraries")
+    try:
+        lib = {"pypi": {"package": "simplejson"}}
+        assert libs.install_libraries(cid, [lib]) == {}
+        wait_for("INSTALLED", lambda: libs.cluster_status(cid).get("library_statuses", [{}])[0].get("status") == "INSTALLED")
+        assert any(c["cluster_id"] == cid for c in libs.all_cluster_statuses()["statuses"])
+        assert libs.uninstall_libraries(cid, [lib]) == {}
+        assert libs.cluster_status(cid)["library_statuses"][0]["status"] == "UNINSTALL_ON_RESTART"
+    finally:
+        w.clusters.permanent_delete(cluster_id=cid)
+
+
 check("databricks-cli 0.18: create/list/revoke tokens", legacy_tokens)
 check("databricks-cli 0.18: secrets, dbfs blocks and root listing, workspace import", legacy_secrets_dbfs_workspace)
 check("databricks-cli 0.18: GroupsService (create, members, parents, remove, delete)", legacy_groups)
 check("databricks-cli 0.18: SCIM through its ApiClient (filter, create, PATCH, delete)", legacy_scim)
 check("databricks-cli 0.18: ClusterService create/list/resize/restart/delete/start/pin/events", legacy_clusters)
+check("databricks-cli 0.18: ManagedLibraryService install/status/uninstall", legacy_libraries)
 
 # --- databricksapi 1.1.8 (the package dbx-rs grew from: GET parameters in JSON bodies, no ----
 # --- JSON content type, errors returned as dicts) -------------------------------------------
@@ -851,6 +938,25 @@ def original_clusters():
     assert c.getCluster(cid)["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
+def original_libraries():
+    from databricksapi import Libraries
+    libs = Libraries.Libraries(host, token)
+    cid = smoke_cluster("orig-libraries")
+    try:
+        lib = {"maven": {"coordinates": "org.jsoup:jsoup:1.7.2"}}
+        assert libs.installLibrary(cid, [lib]) == {}
+        # clusterStatus sends cluster_id in a GET body; allClusterStatuses ignores its argument.
+        wait_for("INSTALLED", lambda: libs.clusterStatus(cid)["library_statuses"][0]["status"] == "INSTALLED")
+        assert any(c["cluster_id"] == cid for c in libs.allClusterStatuses("unused")["statuses"])
+        assert libs.uninstallLibrary(cid, [lib]) == {}
+        assert libs.clusterStatus(cid)["library_statuses"][0]["status"] == "UNINSTALL_ON_RESTART"
+        # Errors come back as dicts.
+        err = libs.installLibrary(cid, [{"maven": {"coordinates": "bad"}}])
+        assert err.get("error_code") == "INVALID_PARAMETER_VALUE", err
+    finally:
+        w.clusters.permanent_delete(cluster_id=cid)
+
+
 try:
     import databricksapi  # noqa: F401
 except ImportError:
@@ -861,5 +967,6 @@ else:
     check("databricksapi 1.1.8: SCIM methods raise before sending; their URLs answered", original_scim)
     check("databricksapi 1.1.8: InstanceProfile add/list, and its ARN-less removeProfile refused", original_instance_profile)
     check("databricksapi 1.1.8: Clusters (incl. its resizeCluster bug)", original_clusters)
+    check("databricksapi 1.1.8: Libraries (its 4 methods)", original_libraries)
 
 sys.exit(failures)

@@ -15,6 +15,7 @@ pub(crate) mod clusters;
 pub(crate) mod dbfs;
 pub(crate) mod groups;
 pub(crate) mod instance_profiles;
+pub(crate) mod libraries;
 pub(crate) mod scim;
 pub(crate) mod secrets;
 pub(crate) mod token;
@@ -42,6 +43,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(workspace::routes());
     routes.extend(clusters::routes());
     routes.extend(instance_profiles::routes());
+    routes.extend(libraries::routes());
     routes.extend(crate::auth::routes());
     routes.extend(crate::admin::routes());
     #[cfg(test)]

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::libraries::ClusterChange;
 use super::permissions::{Grants, Level};
 use super::timeline::{Agenda, Timeline};
 
@@ -321,6 +322,21 @@ impl ClusterInfo {
     }
 }
 
+/// A [`ClusterChange`] of cluster `id` at `at_ms`.
+fn change(
+    id: &str,
+    at_ms: i64,
+    from: Option<ClusterState>,
+    to: Option<ClusterState>,
+) -> ClusterChange {
+    ClusterChange {
+        cluster_id: id.to_owned(),
+        at_ms,
+        from,
+        to,
+    }
+}
+
 /// A deterministic, positive Spark context id for a driver started at `at`.
 fn spark_context_id(cluster_id: &str, at: i64) -> i64 {
     let h = fnv1a(cluster_id.as_bytes()) ^ (at as u64).rotate_left(17);
@@ -355,6 +371,9 @@ pub(crate) struct Clusters {
     agenda: Agenda<String>,
     /// Transition delays (builder, binary flags, `/__mock/clusters/delays`).
     pub delays: ClusterDelays,
+    /// What happened to clusters since `State::settle` last handed it to the Libraries
+    /// family (`state/libraries.rs`): every state entered, and permanent deletions.
+    changes: Vec<ClusterChange>,
 }
 
 impl Clusters {
@@ -399,7 +418,10 @@ impl Clusters {
         let Some(c) = self.items.get_mut(id) else {
             return;
         };
+        let from = c.state();
         c.timeline.set(now_ms, state);
+        self.changes
+            .push(change(id, now_ms, Some(from), Some(state)));
         if let Some(next) = then {
             let delay = match next {
                 ClusterState::Terminated => delays.terminate,
@@ -416,7 +438,16 @@ impl Clusters {
 
     /// Remove cluster `id` for good; returns it.
     pub(crate) fn remove(&mut self, id: &str) -> Option<Cluster> {
-        self.items.remove(id)
+        let removed = self.items.remove(id)?;
+        let now_ms = removed.timeline.since_ms();
+        self.changes
+            .push(change(id, now_ms, Some(removed.state()), None));
+        Some(removed)
+    }
+
+    /// Take what happened to clusters since the last call (for the Libraries family).
+    pub(crate) fn take_changes(&mut self) -> Vec<ClusterChange> {
+        std::mem::take(&mut self.changes)
     }
 
     /// Apply every transition due by `now_ms`, visiting only the clusters that have one.
@@ -430,7 +461,11 @@ impl Clusters {
                 continue; // permanently deleted since
             };
             let Cluster { timeline, info } = c;
-            timeline.settle(now_ms, |at, from, to| info.on_step(at, *from, *to, &delays));
+            let changes = &mut self.changes;
+            timeline.settle(now_ms, |at, from, to| {
+                changes.push(change(&id, at, Some(*from), Some(*to)));
+                info.on_step(at, *from, *to, &delays)
+            });
             self.agenda.wake(id, timeline.next_due());
         }
     }
@@ -458,7 +493,9 @@ impl Clusters {
             }
             c.timeline.plan(now_ms, steps);
             let Cluster { timeline, info } = c;
+            let changes = &mut self.changes;
             timeline.settle(now_ms, |at, from, to| {
+                changes.push(change(id, at, Some(*from), Some(*to)));
                 // TERMINATED after TERMINATING happens now too; autotermination of a cluster
                 // that reached RUNNING stays planned after its idle time.
                 info.on_step(at, *from, *to, &delays).map(|more| {

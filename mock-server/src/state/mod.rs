@@ -11,6 +11,7 @@
 //! | `workspace.rs` | the workspace tree (folders, notebooks, files, libraries) and its path rules |
 //! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
 //! | `instance_profiles.rs` | the registered AWS instance profiles (clusters may only use these) |
+//! | `libraries.rs` | the libraries of each cluster, their install status on the clock, failure rules |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
@@ -22,6 +23,7 @@ pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod instance_profiles;
+pub(crate) mod libraries;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
 pub(crate) mod timeline;
@@ -42,6 +44,7 @@ pub(crate) struct State {
     pub(crate) workspace: workspace::Tree,
     pub(crate) clusters: clusters::Clusters,
     pub(crate) instance_profiles: instance_profiles::InstanceProfiles,
+    pub(crate) libraries: libraries::Libraries,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -58,6 +61,7 @@ impl State {
             workspace: Default::default(),
             clusters: Default::default(),
             instance_profiles: Default::default(),
+            libraries: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
@@ -97,6 +101,8 @@ impl State {
             self.probes.settle(now_ms);
         }
         self.clusters.settle(now_ms);
+        let changes = self.clusters.take_changes();
+        self.libraries.settle(now_ms, changes);
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.

@@ -1,0 +1,98 @@
+//! Create a small cluster, install libraries on it and wait for them, look at their statuses,
+//! uninstall one and restart the cluster, then delete the cluster.
+//!
+//! Against a workspace (this starts a real, billed cluster for a few minutes):
+//! `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx-libraries --example libraries`.
+//! With no `DATABRICKS_HOST` it starts the emulator in-process and runs against that, where a
+//! failure rule also shows what a failed install looks like.
+
+use std::time::Duration;
+
+use dbx_clusters::{ClusterSpec, ClustersApi, NodeTypeQuery, SparkVersionQuery};
+use dbx_core::wait::PollPolicy;
+use dbx_core::{Client, Config};
+use dbx_libraries::{LibrariesApi, LibrariesError, Library, MavenLibrary};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep the emulator alive for the whole run when we start one.
+    let (client, server, poll) = if std::env::var_os("DATABRICKS_HOST").is_some() {
+        (Client::from_env()?, None, Duration::from_secs(5))
+    } else {
+        let server = dbx_mock_server::MockServer::start().await?;
+        println!("no DATABRICKS_HOST: using an emulator at {}", server.url());
+        let config = Config::builder()
+            .host(server.url())
+            .token(server.admin_token())
+            .build()?;
+        (
+            Client::new(config)?,
+            Some(server),
+            Duration::from_millis(250),
+        )
+    };
+    let policy = PollPolicy::new(Duration::from_secs(20 * 60))
+        .interval(poll)
+        .max_interval(Duration::from_secs(10));
+    let clusters = ClustersApi::new(client.clone()).with_wait_policy(policy.clone());
+    let libraries = LibrariesApi::new(client).with_wait_policy(policy);
+
+    let spec = ClusterSpec::new(
+        clusters
+            .select_spark_version(&SparkVersionQuery::new().lts())
+            .await?,
+    )
+    .cluster_name(format!("dbx-rs-libraries-example-{}", std::process::id()))
+    .node_type_id(
+        clusters
+            .select_node_type(&NodeTypeQuery::new().local_disk())
+            .await?,
+    )
+    .num_workers(1)
+    .autotermination_minutes(20);
+    let id = clusters.create_and_wait(&spec).await?.id();
+    println!("cluster {id} is running");
+
+    let wanted = [
+        Library::pypi("simplejson==3.8.0"),
+        Library::maven(MavenLibrary::new("org.jsoup:jsoup:1.7.2").exclusion("slf4j:slf4j")),
+    ];
+    for s in libraries.install_and_wait(&id, &wanted).await? {
+        println!("  {s}");
+    }
+
+    if let Some(server) = &server {
+        // The emulator can make installs fail, to exercise failure handling.
+        server
+            .emulator()
+            .add_library_failure(dbx_mock_server::LibraryFailure::new("no-such-package*"));
+        match libraries
+            .install_and_wait(&id, &[Library::pypi("no-such-package==0.0.1")])
+            .await
+        {
+            Err(LibrariesError::Failed { failures, .. }) => {
+                for f in failures {
+                    println!("  failed as asked: {f}");
+                }
+            }
+            other => println!("  unexpected: {other:?}"),
+        }
+    }
+
+    libraries.uninstall(&id, &wanted[..1]).await?;
+    for s in libraries.cluster_status(&id).await?.library_statuses {
+        println!("  after uninstall: {s}");
+    }
+    clusters.restart_and_wait(&id).await?;
+    libraries.wait_installed(&id, &wanted[1..]).await?;
+    for c in libraries.all_cluster_statuses().await? {
+        for s in c.library_statuses {
+            println!("  {} after restart: {s}", c.cluster_id);
+        }
+    }
+
+    clusters.permanent_delete(&id).await?;
+    println!("cluster {id} deleted");
+    drop(server);
+    Ok(())
+}
