@@ -68,7 +68,14 @@ async fn main() {
     let started = Instant::now();
     for i in 0..n {
         if i % 100 == 0 {
-            call(&t, &emu, "POST", "/api/2.2/jobs/run-now", json!({"job_id": job})).await;
+            call(
+                &t,
+                &emu,
+                "POST",
+                "/api/2.2/jobs/run-now",
+                json!({"job_id": job}),
+            )
+            .await;
         } else {
             call(
                 &t,
@@ -90,7 +97,10 @@ async fn main() {
     emu.settle();
     println!("settled {n} runs to TERMINATED in {:?}", started.elapsed());
     for (label, path) in [
-        ("runs/list first page (25 runs)", "/api/2.2/jobs/runs/list?limit=25".to_owned()),
+        (
+            "runs/list first page (25 runs)",
+            "/api/2.2/jobs/runs/list?limit=25".to_owned(),
+        ),
         (
             "runs/list first page, expand_tasks",
             "/api/2.2/jobs/runs/list?limit=25&expand_tasks=true".to_owned(),
