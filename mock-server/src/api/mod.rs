@@ -15,6 +15,7 @@ pub(crate) mod clusters;
 pub(crate) mod dbfs;
 pub(crate) mod groups;
 pub(crate) mod instance_profiles;
+pub(crate) mod jobs;
 pub(crate) mod libraries;
 pub(crate) mod scim;
 pub(crate) mod secrets;
@@ -44,6 +45,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(clusters::routes());
     routes.extend(instance_profiles::routes());
     routes.extend(libraries::routes());
+    routes.extend(jobs::routes());
     routes.extend(crate::auth::routes());
     routes.extend(crate::admin::routes());
     #[cfg(test)]

@@ -12,6 +12,7 @@
 //! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
 //! | `instance_profiles.rs` | the registered AWS instance profiles (clusters may only use these) |
 //! | `libraries.rs` | the libraries of each cluster, their install status on the clock, failure rules |
+//! | `jobs.rs` | jobs, their runs on the clock (task DAG, retries, queueing), schedules, scripted outcomes |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
@@ -23,6 +24,7 @@ pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
 pub(crate) mod instance_profiles;
+pub(crate) mod jobs;
 pub(crate) mod libraries;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
@@ -45,6 +47,7 @@ pub(crate) struct State {
     pub(crate) clusters: clusters::Clusters,
     pub(crate) instance_profiles: instance_profiles::InstanceProfiles,
     pub(crate) libraries: libraries::Libraries,
+    pub(crate) jobs: jobs::Jobs,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -62,6 +65,7 @@ impl State {
             clusters: Default::default(),
             instance_profiles: Default::default(),
             libraries: Default::default(),
+            jobs: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
@@ -103,6 +107,8 @@ impl State {
         self.clusters.settle(now_ms);
         let changes = self.clusters.take_changes();
         self.libraries.settle(now_ms, changes);
+        self.jobs
+            .settle(now_ms, &mut self.clusters, &self.workspace);
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.

@@ -7,6 +7,7 @@ mod connections;
 mod cross_family;
 mod faults;
 mod groups;
+mod jobs;
 mod journal;
 mod oauth;
 mod robustness;
