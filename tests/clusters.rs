@@ -1,7 +1,7 @@
 //! Contract scenarios for the Clusters API: dbx-clusters against the emulator.
 //!
 //! Every endpoint's exact request and response JSON is pinned by a snapshot (cluster ids, node
-//! ids, Spark context ids and times redacted); the call × state table of catalogue §5.5 is
+//! ids, Spark context ids and times redacted); the call × state table of <https://docs.databricks.com/api/workspace/clusters> is
 //! checked call by call; waiters run on the emulator's clock (frozen and advanced, or following
 //! tokio's paused clock), and events are paged both ways.
 //!

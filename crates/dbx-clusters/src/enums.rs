@@ -2,7 +2,7 @@
 //! `Unknown(String)` arm instead of failing the whole response.
 //!
 //! Values follow the official SDKs' `compute` service (`State`, `ClusterSource`,
-//! `TerminationReasonCode`, ...) and catalogue §5 of `docs/`' reference.
+//! `TerminationReasonCode`, ...) and <https://docs.databricks.com/api/workspace/clusters>.
 
 dbx_core::open_enum! {
     /// A cluster's state (`State`). See [`State::is_transitional`] and the state machine in the

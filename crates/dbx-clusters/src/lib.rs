@@ -32,7 +32,7 @@
 //! `restart` goes through `RESTARTING`, `resize` through `RESIZING`, an `edit` of a running
 //! cluster through `RESTARTING`; `delete` (terminate) through `TERMINATING` to `TERMINATED`.
 //! A call in a state that does not allow it fails with `INVALID_STATE` (for example `start` on
-//! a running cluster: "Cluster <id> is in unexpected state Running."). See catalogue §5.5 in
+//! a running cluster: "Cluster <id> is in unexpected state Running."). See <https://docs.databricks.com/api/workspace/clusters> in
 //! `docs/` and [`State`].
 //!
 //! The waiters ([`ClustersApi::wait_running`], [`ClustersApi::create_and_wait`], ...,

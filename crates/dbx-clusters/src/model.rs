@@ -1,5 +1,5 @@
 //! Wire types of the Clusters API, with the API's own field names (the official SDKs'
-//! `compute` service and catalogue §5.2–5.4).
+//! `compute` service and <https://docs.databricks.com/api/workspace/clusters>).
 //!
 //! Databricks keeps adding cluster fields. [`ClusterSpec`], [`ClusterDetails`] and the nested
 //! attribute types keep every field they do not model in an `extra` map and send it back, so a

@@ -2,7 +2,7 @@
 //!
 //! The rules are the official SDKs' (`wait_get_cluster_running`, `wait_get_cluster_terminated`,
 //! `ensure_cluster_is_running`): waiting for `RUNNING` fails on `TERMINATED` and `ERROR` (and here
-//! also on `TERMINATING`, which can only lead to `TERMINATED`, catalogue §5.5); waiting for
+//! also on `TERMINATING`, which can only lead to `TERMINATED`, <https://docs.databricks.com/api/workspace/clusters>); waiting for
 //! `TERMINATED` fails on `ERROR`. Polls back off as [`PollPolicy`] says (1 s growing 1.5× to
 //! 10 s by default) until its deadline (20 minutes by default).
 //!

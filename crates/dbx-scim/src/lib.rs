@@ -60,7 +60,7 @@
 //!
 //! The original package's `SCIM` class never reached the wire: every one of its methods passes
 //! keyword arguments `requests` does not take (`accept=`, `payload=`) and raises `TypeError`
-//! before sending (catalogue §13.1, bug 7). Here is what each was meant to do:
+//! before sending (docs/mapping.md, bug 7). Here is what each was meant to do:
 //!
 //! | `databricksapi` 1.1.8 `SCIM.…` | dbx-scim [`ScimApi`] |
 //! |---|---|

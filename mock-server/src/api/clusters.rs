@@ -1,4 +1,4 @@
-//! Clusters API — `/api/2.0/clusters/*` and `/api/2.1/clusters/*` (catalogue §5).
+//! Clusters API — `/api/2.0/clusters/*` and `/api/2.1/clusters/*` (<https://docs.databricks.com/api/workspace/clusters>).
 //!
 //! Every endpoint answers on both versions with the same semantics, except `list`: 2.0 answers
 //! every cluster at once, 2.1 pages with `page_size` / `page_token` and takes `filter_by` and
@@ -6,9 +6,9 @@
 //! `filter_by.cluster_states=RUNNING`).
 //!
 //! States move on the emulator clock (`state/clusters.rs`); each call checks the state against
-//! the call × state table of catalogue §5.5 and answers `INVALID_STATE` "Cluster <id> is in
+//! the call × state table of <https://docs.databricks.com/api/workspace/clusters> and answers `INVALID_STATE` "Cluster <id> is in
 //! unexpected state <State>." where the table says so. An unknown cluster is 400
-//! `INVALID_PARAMETER_VALUE` "Cluster <id> does not exist" (catalogue §2.4).
+//! `INVALID_PARAMETER_VALUE` "Cluster <id> does not exist" (<https://docs.databricks.com/api/workspace/introduction>).
 //!
 //! Who may do what: admins everything; creating needs the `allow-cluster-create` entitlement;
 //! the creator holds `CAN_MANAGE` on their cluster; `CAN_RESTART` starts, restarts and
@@ -34,19 +34,19 @@ use crate::state::permissions::Grants;
 
 /// The entitlement a non-admin needs to create clusters.
 pub(crate) const ALLOW_CLUSTER_CREATE: &str = "allow-cluster-create";
-/// Most custom tags on one cluster (catalogue §5.2).
+/// Most custom tags on one cluster (<https://docs.databricks.com/api/workspace/clusters>).
 const MAX_CUSTOM_TAGS: usize = 45;
 /// Most SSH public keys on one cluster.
 const MAX_SSH_KEYS: usize = 10;
 /// Most EBS volumes per instance.
 const MAX_EBS_VOLUMES: i64 = 10;
-/// The `state_message` of a `PENDING` cluster (catalogue §5.3, observed).
+/// The `state_message` of a `PENDING` cluster (<https://docs.databricks.com/api/workspace/clusters>, observed).
 const PENDING_MESSAGE: &str =
     "Finding instances for new nodes, acquiring more instances if necessary";
 /// Default and largest 2.1 `list` page.
 const LIST_PAGE_DEFAULT: usize = 100;
 const LIST_PAGE_MAX: usize = 1000;
-/// Default and largest `events` page (catalogue §5.4).
+/// Default and largest `events` page (<https://docs.databricks.com/api/workspace/clusters>).
 const EVENTS_LIMIT_DEFAULT: i64 = 50;
 const EVENTS_LIMIT_MAX: i64 = 500;
 /// Fields the service sets itself: dropped from a spec sent back by a client that round-trips
@@ -76,7 +76,7 @@ const OUTPUT_ONLY: &[&str] = &[
 ];
 /// Tag keys the service sets itself (`default_tags`); custom tags may not use them.
 const RESERVED_TAGS: &[&str] = &["Vendor", "Creator", "ClusterName", "ClusterId"];
-/// Every event type (catalogue §5.4).
+/// Every event type (<https://docs.databricks.com/api/workspace/clusters>).
 const EVENT_TYPES: &[&str] = &[
     "ADD_NODES_FAILED",
     "AUTOMATIC_CLUSTER_UPDATE",
@@ -216,7 +216,7 @@ fn cluster_mut<'s>(ctx: &'s mut Ctx<'_>, id: &str) -> Result<&'s mut Cluster, Ap
 // ---------------------------------------------------------------------------------------------
 // Specs
 
-/// The typed view of a cluster spec used to validate it (catalogue §5.2). Fields not named here
+/// The typed view of a cluster spec used to validate it (<https://docs.databricks.com/api/workspace/clusters>). Fields not named here
 /// are kept as sent.
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)] // some fields are only type-checked
@@ -479,7 +479,7 @@ fn spark_node(c: &ClusterInfo, index: usize) -> Value {
     })
 }
 
-/// `ClusterDetails` (catalogue §5.3): the spec as sent, the service's defaults, and what the
+/// `ClusterDetails` (<https://docs.databricks.com/api/workspace/clusters>): the spec as sent, the service's defaults, and what the
 /// service adds; `spec` too for `get`.
 fn details(c: &Cluster, with_spec: bool) -> Value {
     let info = &c.info;
@@ -596,7 +596,7 @@ fn month_day(days: i64) -> (i64, i64) {
     (m, d)
 }
 
-/// A fresh `MMDD-HHMMSS-xxxxxxxx` id from the clock's UTC time (catalogue §0).
+/// A fresh `MMDD-HHMMSS-xxxxxxxx` id from the clock's UTC time (docs/emulator.md).
 pub(crate) fn new_cluster_id(now_ms: i64, taken: impl Fn(&str) -> bool) -> String {
     let secs = now_ms.div_euclid(1000);
     let (month, day) = month_day(secs.div_euclid(86_400));
@@ -647,7 +647,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                 "idempotency_token must be at most 64 characters long.",
             ));
         }
-        // An active cluster created with the same token is the answer (catalogue §5.2).
+        // An active cluster created with the same token is the answer (<https://docs.databricks.com/api/workspace/clusters>).
         if let Some(c) = ctx.state.clusters.iter().find(|c| {
             c.info.idempotency_token.as_deref() == Some(t.as_str())
                 && c.state() != ClusterState::Terminated
@@ -871,7 +871,7 @@ fn restart(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST clusters/resize`: `RUNNING` → `RESIZING` → `RUNNING` at the new size.
 ///
 /// The request must carry the new size. `databricksapi` 1.1.8's `resizeCluster(id, n,
-/// 'workers')` sends only `{"cluster_id": n}` (catalogue §13.1): that is rejected before the
+/// 'workers')` sends only `{"cluster_id": n}` (docs/mapping.md): that is rejected before the
 /// cluster is looked up, with a message saying what is missing, and nothing changes.
 fn resize(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
@@ -1252,7 +1252,7 @@ fn decode_token(token: &str) -> Option<usize> {
         .ok()
 }
 
-/// `POST clusters/events` request (catalogue §5.4).
+/// `POST clusters/events` request (<https://docs.databricks.com/api/workspace/clusters>).
 #[derive(Debug, Deserialize)]
 struct EventsReq {
     cluster_id: String,

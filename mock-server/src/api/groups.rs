@@ -1,4 +1,4 @@
-//! Groups API 2.0 — `/api/2.0/groups` (catalogue §9), over the same groups as SCIM Groups
+//! Groups API 2.0 — `/api/2.0/groups` (<https://docs.databricks.com/api/workspace/groups>), over the same groups as SCIM Groups
 //! (`api/scim.rs`; a group's name is its SCIM `displayName`).
 //!
 //! | Method & path | Request | Answer |

@@ -1,4 +1,4 @@
-//! Instance Profiles API — `/api/2.0/instance-profiles/*` (catalogue §10;
+//! Instance Profiles API — `/api/2.0/instance-profiles/*` (<https://docs.databricks.com/api/workspace/libraries>;
 //! <https://docs.databricks.com/api/workspace/instanceprofiles>): the AWS instance profiles
 //! clusters may be launched with.
 //!
@@ -14,7 +14,7 @@
 //!   like `arn:aws:iam::<account id>:role/<name>`; otherwise 400 `INVALID_PARAMETER_VALUE`
 //!   naming the value and the expected form [inf: wording].
 //! * Adding a registered ARN is 400 `RESOURCE_ALREADY_EXISTS`; editing or removing an
-//!   unregistered one is 404 `RESOURCE_DOES_NOT_EXIST` (catalogue §10, both [inf]).
+//!   unregistered one is 404 `RESOURCE_DOES_NOT_EXIST` (<https://docs.databricks.com/api/workspace/libraries>, both [inf]).
 //! * `skip_validation`: the service dry-runs `RunInstances` with the profile unless it is set;
 //!   the emulator has no AWS account, so the dry run always passes [inf].
 //! * `edit` replaces the profile's settings: an absent `iam_role_arn` is cleared, an absent

@@ -1,6 +1,6 @@
-//! Jobs API — `/api/2.0/jobs/*`, `/api/2.1/jobs/*` and `/api/2.2/jobs/*` (catalogue §7).
+//! Jobs API — `/api/2.0/jobs/*`, `/api/2.1/jobs/*` and `/api/2.2/jobs/*` (<https://docs.databricks.com/api/workspace/jobs>).
 //!
-//! Every endpoint answers on the three versions with the differences of catalogue §7.5: the 2.0
+//! Every endpoint answers on the three versions with the differences of <https://docs.databricks.com/api/workspace/jobs>: the 2.0
 //! single-task form is accepted on 2.0 only, and a job is answered on 2.0 in the form it was
 //! created in (on 2.1/2.2 always as `tasks`, with `format` saying which form it has); `list`
 //! answers everything at once on 2.0, pages with `offset`/`limit`/`has_more` and page tokens on
@@ -30,9 +30,9 @@ use crate::state::workspace::Kind;
 
 const ALL: &[&str] = &["2.0", "2.1", "2.2"];
 const NEW: &[&str] = &["2.1", "2.2"];
-/// Size of one page of a job's or run's arrays on 2.2 (catalogue §7.5).
+/// Size of one page of a job's or run's arrays on 2.2 (<https://docs.databricks.com/api/workspace/jobs>).
 const ARRAY_PAGE: usize = 100;
-/// Largest JSON size of one run-now parameter field (catalogue §7.1).
+/// Largest JSON size of one run-now parameter field (<https://docs.databricks.com/api/workspace/jobs>).
 const MAX_PARAM_BYTES: usize = 10_000;
 /// Longest idempotency token.
 const MAX_TOKEN_CHARS: usize = 64;
@@ -488,7 +488,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     settings.remove("access_control_list");
     settings.entry("name").or_insert_with(|| json!("Untitled"));
     if ctx.version == "2.2" {
-        // Jobs created through 2.2 queue by default (catalogue §7.5).
+        // Jobs created through 2.2 queue by default (<https://docs.databricks.com/api/workspace/jobs>).
         settings
             .entry("queue")
             .or_insert_with(|| json!({"enabled": true}));
@@ -680,7 +680,7 @@ fn reset(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     store_settings(ctx, job_id, settings, single)
 }
 
-/// Merge array `key` of `patch` into `base` by `id_field` (catalogue §7.1 `update`).
+/// Merge array `key` of `patch` into `base` by `id_field` (<https://docs.databricks.com/api/workspace/jobs> `update`).
 fn merge_by_key(base: &mut Map<String, Value>, patch: &Value, key: &str, id_field: &str) {
     let Some(new_items) = patch.as_array() else {
         base.insert(key.to_owned(), patch.clone());

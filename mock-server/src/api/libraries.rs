@@ -1,4 +1,4 @@
-//! Libraries API — `/api/2.0/libraries/*` (catalogue §11), and the `/__mock/libraries/*` admin
+//! Libraries API — `/api/2.0/libraries/*` (<https://docs.databricks.com/api/workspace/instanceprofiles>), and the `/__mock/libraries/*` admin
 //! routes that make installs fail.
 //!
 //! | route | request | answer |
@@ -23,7 +23,7 @@
 //! `requirements` file is a workspace or volume file (the Python SDK's `Library` docs). Fields
 //! of the wrong JSON type are `MALFORMED_REQUEST`; unknown keys of a library are ignored. An
 //! unknown cluster is 400 `INVALID_PARAMETER_VALUE` "Cluster <id> does not exist", as the
-//! Clusters API answers (catalogue §2.4). Installing and uninstalling need `CAN_MANAGE` on the
+//! Clusters API answers (<https://docs.databricks.com/api/workspace/introduction>). Installing and uninstalling need `CAN_MANAGE` on the
 //! cluster ("Attach library to cluster" in the cluster permission table); reads are open to
 //! every user. `install` of an identical spec twice changes nothing; `uninstall` of a library
 //! the cluster does not have is ignored (the API reference says so).

@@ -1,4 +1,4 @@
-//! SCIM API — `/api/2.0/preview/scim/v2/{Users,ServicePrincipals,Groups,Me}` (catalogue §6,
+//! SCIM API — `/api/2.0/preview/scim/v2/{Users,ServicePrincipals,Groups,Me}` (<https://docs.databricks.com/api/workspace/users>,
 //! RFC 7643/7644, docs.databricks.com "Workspace User" / "Workspace Group" / "Workspace Service
 //! Principal").
 //!

@@ -1,4 +1,4 @@
-//! Clusters (catalogue §5): every cluster, its life cycle on the virtual clock, its events and its
+//! Clusters (<https://docs.databricks.com/api/workspace/clusters>): every cluster, its life cycle on the virtual clock, its events and its
 //! permission grants. The handlers in `api/clusters.rs` validate requests and render answers;
 //! this module owns what changes with time.
 //!
@@ -7,7 +7,7 @@
 //! through `RESTARTING`, `resize` through `RESIZING`; `delete` moves to `TERMINATING` with
 //! `TERMINATED` planned after the termination delay. Reaching `RUNNING` plans autotermination
 //! (`TERMINATING` with reason `INACTIVITY`) when `autotermination_minutes` is set. Each step
-//! happens at its own instant of the clock, and events carry that instant (catalogue §5.4,
+//! happens at its own instant of the clock, and events carry that instant (<https://docs.databricks.com/api/workspace/clusters>,
 //! `docs/architecture.md` "Time-driven resources"). Only clusters with a transition due are
 //! visited when the state is settled, so idle clusters cost nothing.
 
@@ -61,7 +61,7 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A cluster's state (catalogue §5.5; `ERROR` and `UNKNOWN` are never entered).
+/// A cluster's state (<https://docs.databricks.com/api/workspace/clusters>; `ERROR` and `UNKNOWN` are never entered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum ClusterState {
     Pending,
@@ -192,7 +192,7 @@ pub(crate) fn value_i64(v: &Value) -> Option<i64> {
     }
 }
 
-/// One cluster event (catalogue §5.4).
+/// One cluster event (<https://docs.databricks.com/api/workspace/clusters>).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClusterEvent {
     pub timestamp: i64,

@@ -1,4 +1,4 @@
-//! Jobs (catalogue §7): jobs, their runs on the virtual clock, schedules and scripted outcomes.
+//! Jobs (<https://docs.databricks.com/api/workspace/jobs>): jobs, their runs on the virtual clock, schedules and scripted outcomes.
 //! The handlers in `api/jobs.rs` validate requests and render answers; this module owns what
 //! changes with time.
 //!
@@ -33,7 +33,7 @@ pub const DEFAULT_TASK_DURATION: Duration = Duration::from_millis(500);
 pub const DEFAULT_RUN_CLEANUP_DELAY: Duration = Duration::from_millis(250);
 /// Most retries of one task the emulator makes, even for `max_retries: -1` (our limit).
 const MAX_ATTEMPTS: i64 = 1000;
-/// Largest `notebook_output.result` returned (catalogue §7.1: the first 5 MB).
+/// Largest `notebook_output.result` returned (<https://docs.databricks.com/api/workspace/jobs>: the first 5 MB).
 pub const MAX_NOTEBOOK_RESULT_BYTES: usize = 5 * 1024 * 1024;
 
 /// How long emulated runs take, on the emulator clock. The defaults are short in real time (a
@@ -113,7 +113,7 @@ pub struct ScriptedOutcome {
     pub times: Option<u32>,
 }
 
-/// A run's or task run's life-cycle state (catalogue §7.4).
+/// A run's or task run's life-cycle state (<https://docs.databricks.com/api/workspace/jobs>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Life {
     Queued,
@@ -806,7 +806,7 @@ impl Run {
         self.begin_terminating(at, None, env);
     }
 
-    /// The run's result from its tasks' (catalogue §7.4).
+    /// The run's result from its tasks' (<https://docs.databricks.com/api/workspace/jobs>).
     fn aggregate(&self) -> (&'static str, String, &'static str) {
         if self.tasks.iter().any(|t| t.life == Life::InternalError) {
             return (

@@ -1,4 +1,4 @@
-//! Libraries (catalogue §11): the libraries of every cluster, their install status on the
+//! Libraries (<https://docs.databricks.com/api/workspace/instanceprofiles>): the libraries of every cluster, their install status on the
 //! virtual clock, and the rules that make an install fail. The handlers in `api/libraries.rs`
 //! validate requests and render answers; this module owns what changes with time.
 //!
@@ -115,7 +115,7 @@ impl LibraryFailure {
     }
 }
 
-/// A library's install status (catalogue §11; `RESTORED` is never entered).
+/// A library's install status (<https://docs.databricks.com/api/workspace/instanceprofiles>; `RESTORED` is never entered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LibStatus {
     Pending,

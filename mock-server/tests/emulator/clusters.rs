@@ -1,4 +1,4 @@
-//! Clusters API (catalogue §5): catalogue data, validation, the call × state table of §5.5 on a
+//! Clusters API (<https://docs.databricks.com/api/workspace/clusters>): catalogue data, validation, the call × state table of §5.5 on a
 //! frozen clock, events, permissions, listing and paging.
 
 use std::time::{Duration, Instant};

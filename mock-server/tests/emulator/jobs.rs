@@ -1,4 +1,4 @@
-//! The Jobs emulator (catalogue §7): CRUD on 2.0/2.1/2.2, runs on a frozen clock (DAG, run_if,
+//! The Jobs emulator (<https://docs.databricks.com/api/workspace/jobs>): CRUD on 2.0/2.1/2.2, runs on a frozen clock (DAG, run_if,
 //! notebook outcomes, retries, time-outs, queueing, cancel, repair), job clusters in the
 //! Clusters API, schedules firing lazily, scripted outcomes.
 

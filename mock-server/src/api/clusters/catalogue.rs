@@ -2,7 +2,7 @@
 //! (`GET clusters/spark-versions`), AWS node types (`GET clusters/list-node-types`) and
 //! availability zones (`GET clusters/list-zones`).
 //!
-//! Keys and names follow the service's patterns (catalogue §5.1; the official SDKs'
+//! Keys and names follow the service's patterns (<https://docs.databricks.com/api/workspace/clusters>; the official SDKs'
 //! `select_spark_version` reads `-ml-`, `-gpu-`, `-photon-`, `-aarch64-`, `-hls-`, `-scala2.12`
 //! in keys and `LTS`, `Beta`, `Apache Spark x.y` in names; `select_node_type` reads memory,
 //! cores, GPUs, local disks, category, Photon and Graviton flags and `is_deprecated`).

@@ -1,4 +1,4 @@
-//! Validation of job settings and submitted runs (catalogue §7.2, §7.5): the form the API
+//! Validation of job settings and submitted runs (<https://docs.databricks.com/api/workspace/jobs>): the form the API
 //! version allows, limits, tasks (unique keys, `depends_on` naming existing tasks with no cycle,
 //! exactly one task kind, at most one compute and the one a cluster task needs), job clusters,
 //! `new_cluster` checked as the Clusters API checks it, and the schedule.
@@ -13,13 +13,13 @@ use crate::error::ApiError;
 use crate::state::clusters::value_i64;
 use crate::state::jobs::{cron, multi_task_form, SINGLE_TASK_FIELDS};
 
-/// Longest job name, in bytes (catalogue §7.2).
+/// Longest job name, in bytes (<https://docs.databricks.com/api/workspace/jobs>).
 const MAX_NAME_BYTES: usize = 4096;
 /// Most tags on a job.
 const MAX_TAGS: usize = 25;
 /// Largest `max_concurrent_runs`.
 const MAX_CONCURRENT_RUNS: i64 = 1000;
-/// Most tasks per job: 1000 on 2.2, 100 on earlier versions (catalogue §7.2).
+/// Most tasks per job: 1000 on 2.2, 100 on earlier versions (<https://docs.databricks.com/api/workspace/jobs>).
 const MAX_TASKS_22: usize = 1000;
 const MAX_TASKS_OLD: usize = 100;
 /// Longest task key.

@@ -1,4 +1,4 @@
-//! Quartz cron expressions and time zones for job schedules (catalogue §7.2 `schedule`; the
+//! Quartz cron expressions and time zones for job schedules (<https://docs.databricks.com/api/workspace/jobs> `schedule`; the
 //! syntax is Quartz's `CronTrigger`, which <https://docs.databricks.com/api/workspace/jobs/create>
 //! points to).
 //!
