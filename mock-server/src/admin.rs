@@ -21,6 +21,11 @@
 //! | `GET /__mock/clusters/delays` | | `{start_ms, restart_ms, resize_ms, terminate_ms}` |
 //! | `POST /__mock/clusters/delays` | any of `{start_ms, restart_ms, resize_ms, terminate_ms}` | the delays now in force |
 //! | `POST /__mock/clusters/finish` | | `{now_ms, moved}`: every cluster transition finished now (autotermination stays planned) |
+//! | `GET /__mock/jobs/delays` | | `{pending_ms, task_ms, cleanup_ms}` |
+//! | `POST /__mock/jobs/delays` | any of `{pending_ms, task_ms, cleanup_ms}` | the delays now in force |
+//! | `GET /__mock/jobs/outcomes` | | `{outcomes:[..]}`: the scripted task outcomes, in the order they are tried |
+//! | `POST /__mock/jobs/outcomes` | a [`crate::ScriptedOutcome`] | `{}`: tried after those already there |
+//! | `DELETE /__mock/jobs/outcomes` | | `{}` |
 //! | `POST /__mock/reset` | | `{}` |
 
 use std::time::Duration;
@@ -33,6 +38,7 @@ use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::error::ApiError;
 use crate::faults::Fault;
 use crate::state::clusters::ClusterDelays;
+use crate::state::jobs::{JobDelays, ScriptedOutcome};
 
 /// The `/__mock` routes.
 pub(crate) fn routes() -> Vec<Route> {
@@ -67,6 +73,18 @@ pub(crate) fn routes() -> Vec<Route> {
             let moved = ctx.emu.finish_cluster_transitions();
             let now_ms = ctx.emu.clock().now_ms();
             Ok(Reply::json(json!({ "now_ms": now_ms, "moved": moved })))
+        }),
+        route(Method::GET, "__mock/jobs/delays", |ctx| {
+            Ok(job_delays_json(ctx.emu.job_delays()))
+        }),
+        route(Method::POST, "__mock/jobs/delays", set_job_delays),
+        route(Method::GET, "__mock/jobs/outcomes", |ctx| {
+            Ok(Reply::json(json!({ "outcomes": ctx.emu.task_outcomes() })))
+        }),
+        route(Method::POST, "__mock/jobs/outcomes", add_task_outcome),
+        route(Method::DELETE, "__mock/jobs/outcomes", |ctx| {
+            ctx.emu.clear_task_outcomes();
+            Ok(Reply::empty())
         }),
         route(Method::GET, "__mock/faults", |ctx| {
             Ok(Reply::json(json!({ "faults": ctx.emu.faults() })))
@@ -208,6 +226,47 @@ fn set_cluster_delays(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
     }
     ctx.emu.set_cluster_delays(d);
     Ok(delays_json(d))
+}
+
+fn job_delays_json(d: JobDelays) -> Reply {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Reply::json(json!({
+        "pending_ms": ms(d.pending),
+        "task_ms": ms(d.task),
+        "cleanup_ms": ms(d.cleanup),
+    }))
+}
+
+/// `POST /__mock/jobs/delays`: change the given delays, keep the others.
+fn set_job_delays(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    #[derive(Deserialize)]
+    struct Body {
+        pending_ms: Option<u64>,
+        task_ms: Option<u64>,
+        cleanup_ms: Option<u64>,
+    }
+    let b: Body = ctx.params.decode()?;
+    let mut d = ctx.emu.job_delays();
+    for (slot, v) in [
+        (&mut d.pending, b.pending_ms),
+        (&mut d.task, b.task_ms),
+        (&mut d.cleanup, b.cleanup_ms),
+    ] {
+        if let Some(ms) = v {
+            *slot = Duration::from_millis(ms);
+        }
+    }
+    ctx.emu.set_job_delays(d);
+    Ok(job_delays_json(d))
+}
+
+/// `POST /__mock/jobs/outcomes`.
+fn add_task_outcome(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
+    let body = Value::Object(ctx.params.map().clone());
+    let outcome: ScriptedOutcome = serde_json::from_value(body)
+        .map_err(|e| ApiError::invalid_parameter(format!("Invalid task outcome: {e}")))?;
+    ctx.emu.script_task_outcome(outcome);
+    Ok(Reply::empty())
 }
 
 /// `POST /__mock/faults`.

@@ -13,6 +13,9 @@ use std::time::Duration;
 use crate::state::clusters::{
     DEFAULT_RESIZE_DELAY, DEFAULT_RESTART_DELAY, DEFAULT_START_DELAY, DEFAULT_TERMINATE_DELAY,
 };
+use crate::state::jobs::{
+    JobDelays, DEFAULT_RUN_CLEANUP_DELAY, DEFAULT_RUN_PENDING_DELAY, DEFAULT_TASK_DURATION,
+};
 use crate::{ClusterDelays, Emulator, MockServer, DEFAULT_ADMIN_TOKEN};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -44,6 +47,18 @@ struct Args {
     /// Seconds a cluster takes from TERMINATING to TERMINATED.
     #[arg(long, default_value_t = secs(DEFAULT_TERMINATE_DELAY), value_parser = parse_secs)]
     cluster_terminate_secs: f64,
+
+    /// Seconds a job run stays PENDING (set-up) before RUNNING.
+    #[arg(long, default_value_t = secs(DEFAULT_RUN_PENDING_DELAY), value_parser = parse_secs)]
+    job_pending_secs: f64,
+
+    /// Seconds one task attempt of a job run takes (unless a scripted outcome says otherwise).
+    #[arg(long, default_value_t = secs(DEFAULT_TASK_DURATION), value_parser = parse_secs)]
+    job_task_secs: f64,
+
+    /// Seconds a job run takes from TERMINATING to TERMINATED.
+    #[arg(long, default_value_t = secs(DEFAULT_RUN_CLEANUP_DELAY), value_parser = parse_secs)]
+    job_cleanup_secs: f64,
 
     /// Log filter (e.g. `info`, `debug`, `dbx_mock_server=trace`) [default: RUST_LOG, else info].
     #[arg(long)]
@@ -133,6 +148,11 @@ pub async fn run() -> ExitCode {
             restart: Duration::from_secs_f64(args.cluster_restart_secs),
             resize: Duration::from_secs_f64(args.cluster_resize_secs),
             terminate: Duration::from_secs_f64(args.cluster_terminate_secs),
+        })
+        .job_delays(JobDelays {
+            pending: Duration::from_secs_f64(args.job_pending_secs),
+            task: Duration::from_secs_f64(args.job_task_secs),
+            cleanup: Duration::from_secs_f64(args.job_cleanup_secs),
         })
         .build();
     // `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`, or a name such as `localhost:8080`.

@@ -13,6 +13,7 @@ use crate::faults::{Fault, FaultStatus, Faults};
 use crate::journal::{Journal, JournalEntry};
 use crate::router::RouteTable;
 use crate::state::clusters::{ClusterDelays, ClusterLevel};
+use crate::state::jobs::{JobDelays, ScriptedOutcome};
 use crate::state::{GroupInfo, Limits, Principal, ServicePrincipal, State, ADMINS_GROUP};
 use crate::transport::InProcessTransport;
 
@@ -36,6 +37,10 @@ pub(crate) struct Config {
     pub limits: Limits,
     /// Cluster transition delays a fresh (or reset) state starts with.
     pub cluster_delays: ClusterDelays,
+    /// Job run delays a fresh (or reset) state starts with.
+    pub job_delays: JobDelays,
+    /// Scripted task outcomes a fresh (or reset) state starts with.
+    pub task_outcomes: Vec<ScriptedOutcome>,
 }
 
 pub(crate) struct Inner {
@@ -158,6 +163,20 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long job runs take (default [`JobDelays::default`]: about a second per step, so
+    /// real clients' waiters finish quickly).
+    pub fn job_delays(mut self, delays: JobDelays) -> Self {
+        self.config.job_delays = delays;
+        self
+    }
+
+    /// Script the outcome of the task attempts `outcome` matches (see [`ScriptedOutcome`]);
+    /// scripts are tried in the order they were added.
+    pub fn script_task_outcome(mut self, outcome: ScriptedOutcome) -> Self {
+        self.config.task_outcomes.push(outcome);
+        self
+    }
+
     /// The emulator.
     pub fn build(self) -> Emulator {
         let clock = Clock::new();
@@ -168,6 +187,8 @@ impl EmulatorBuilder {
             clock.now_ms(),
         );
         state.clusters.delays = self.config.cluster_delays;
+        state.jobs.delays = self.config.job_delays;
+        state.jobs.outcomes = self.config.task_outcomes.clone();
         Emulator {
             inner: Arc::new(Inner {
                 config: self.config,
@@ -202,6 +223,8 @@ impl Emulator {
                     secret_scopes: crate::api::secrets::DEFAULT_SCOPE_LIMIT,
                 },
                 cluster_delays: ClusterDelays::default(),
+                job_delays: JobDelays::default(),
+                task_outcomes: Vec::new(),
             },
         }
     }
@@ -393,6 +416,33 @@ impl Emulator {
         state.clusters.finish_transitions(now_ms)
     }
 
+    /// The job run delays in force.
+    pub fn job_delays(&self) -> JobDelays {
+        self.inner.state.lock().jobs.delays
+    }
+
+    /// Change the job run delays; moves already planned keep their times. [`Emulator::reset`]
+    /// restores the builder's delays.
+    pub fn set_job_delays(&self, delays: JobDelays) {
+        self.inner.state.lock().jobs.delays = delays;
+    }
+
+    /// Script the outcome of the task attempts `outcome` matches, after the scripts already
+    /// there (see [`ScriptedOutcome`]).
+    pub fn script_task_outcome(&self, outcome: ScriptedOutcome) {
+        self.inner.state.lock().jobs.outcomes.push(outcome);
+    }
+
+    /// The scripted task outcomes still in force, in the order they are tried.
+    pub fn task_outcomes(&self) -> Vec<ScriptedOutcome> {
+        self.inner.state.lock().jobs.outcomes.clone()
+    }
+
+    /// Forget every scripted task outcome.
+    pub fn clear_task_outcomes(&self) {
+        self.inner.state.lock().jobs.outcomes.clear();
+    }
+
     /// Grant (`on`) or revoke entitlement `name` (such as `allow-cluster-create`) of the user or
     /// service principal `principal` (user name or application id).
     pub fn set_entitlement(&self, principal: &str, name: &str, on: bool) -> Result<(), ApiError> {
@@ -443,6 +493,8 @@ impl Emulator {
             self.inner.clock.now_ms(),
         );
         fresh.clusters.delays = self.inner.config.cluster_delays;
+        fresh.jobs.delays = self.inner.config.job_delays;
+        fresh.jobs.outcomes = self.inner.config.task_outcomes.clone();
         *self.inner.state.lock() = fresh;
     }
 }

@@ -79,5 +79,6 @@ pub use faults::{Fault, FaultStatus};
 pub use journal::{JournalEntry, JOURNAL_CAPACITY};
 pub use server::MockServer;
 pub use state::clusters::{ClusterDelays, ClusterLevel};
+pub use state::jobs::{JobDelays, ScriptedOutcome, ScriptedResult};
 pub use state::{GroupInfo, Principal, PrincipalKind, ServicePrincipal};
 pub use transport::InProcessTransport;

@@ -325,7 +325,7 @@ fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result
 
 /// The spec in `raw` (a create/edit body, or an update's merged spec) validated and cleaned:
 /// nulls and service-set fields dropped, unknown fields kept.
-fn spec_from(raw: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn spec_from(raw: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     let mut spec: Map<String, Value> = raw
         .iter()
         .filter(|(k, v)| !v.is_null() && !OUTPUT_ONLY.contains(&k.as_str()))
@@ -594,7 +594,7 @@ fn month_day(days: i64) -> (i64, i64) {
 }
 
 /// A fresh `MMDD-HHMMSS-xxxxxxxx` id from the clock's UTC time (catalogue §0).
-fn new_cluster_id(now_ms: i64, taken: impl Fn(&str) -> bool) -> String {
+pub(crate) fn new_cluster_id(now_ms: i64, taken: impl Fn(&str) -> bool) -> String {
     let secs = now_ms.div_euclid(1000);
     let (month, day) = month_day(secs.div_euclid(86_400));
     let tod = secs.rem_euclid(86_400);

@@ -13,6 +13,7 @@
 
 pub(crate) mod clusters;
 pub(crate) mod dbfs;
+pub(crate) mod jobs;
 pub(crate) mod scim;
 pub(crate) mod secrets;
 pub(crate) mod token;
@@ -38,6 +39,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
     routes.extend(dbfs::routes());
     routes.extend(workspace::routes());
     routes.extend(clusters::routes());
+    routes.extend(jobs::routes());
     routes.extend(crate::auth::routes());
     routes.extend(crate::admin::routes());
     #[cfg(test)]

@@ -419,6 +419,93 @@ impl Clusters {
         self.items.remove(id)
     }
 
+    /// Jobs: a job cluster (`cluster_source` `JOB`) named `name` for a run, `PENDING` at `now_ms`;
+    /// returns its id.
+    pub(crate) fn add_job_cluster(
+        &mut self,
+        mut spec: Map<String, Value>,
+        name: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> String {
+        let id = crate::api::clusters::new_cluster_id(now_ms, |id| self.items.contains_key(id));
+        spec.insert("cluster_name".into(), json!(name));
+        let mut grants = Grants::default();
+        grants.set(user, ClusterLevel::CanManage);
+        let mut info = ClusterInfo {
+            cluster_id: id.clone(),
+            spec: spec.clone(),
+            creator_user_name: user.to_owned(),
+            cluster_source: "JOB".to_owned(),
+            start_time: now_ms,
+            terminated_time: None,
+            last_restarted_time: None,
+            last_state_loss_time: None,
+            state_message: "Finding instances for new nodes, acquiring more instances if necessary"
+                .to_owned(),
+            termination_reason: None,
+            current_workers: 0,
+            spark_context_id: None,
+            incarnation: 0,
+            nodes_since: now_ms,
+            pinned: false,
+            idempotency_token: None,
+            events: Vec::new(),
+            grants,
+        };
+        info.event(
+            now_ms,
+            "CREATING",
+            json!({"user": user, "attributes": Value::Object(spec)}),
+        );
+        self.insert_pending(info, now_ms);
+        id
+    }
+
+    /// Jobs: a run on existing cluster `id` starts it when it is `TERMINATED`.
+    pub(crate) fn start_for_run(&mut self, id: &str, user: &str, now_ms: i64) {
+        let Some(c) = self.items.get_mut(id) else {
+            return;
+        };
+        if c.state() != ClusterState::Terminated {
+            return;
+        }
+        c.info.start_time = now_ms;
+        c.info.terminated_time = None;
+        c.info.termination_reason = None;
+        c.info.event(now_ms, "STARTING", json!({ "user": user }));
+        self.transition(
+            id,
+            now_ms,
+            ClusterState::Pending,
+            Some(ClusterState::Running),
+        );
+    }
+
+    /// Jobs: the run that made job cluster `id` has ended: it terminates (`JOB_FINISHED`).
+    pub(crate) fn terminate_job_cluster(&mut self, id: &str, now_ms: i64) {
+        let Some(c) = self.items.get_mut(id) else {
+            return;
+        };
+        if matches!(
+            c.state(),
+            ClusterState::Terminating | ClusterState::Terminated
+        ) {
+            return;
+        }
+        let reason = json!({"code": "JOB_FINISHED", "type": "SUCCESS"});
+        c.info.termination_reason = Some(reason.clone());
+        c.info.state_message = "Job finished".to_owned();
+        c.info
+            .event(now_ms, "TERMINATING", json!({ "reason": reason }));
+        self.transition(
+            id,
+            now_ms,
+            ClusterState::Terminating,
+            Some(ClusterState::Terminated),
+        );
+    }
+
     /// Apply every transition due by `now_ms`, visiting only the clusters that have one.
     pub(crate) fn settle(&mut self, now_ms: i64) {
         if self.agenda.next_due().is_none_or(|t| t > now_ms) {

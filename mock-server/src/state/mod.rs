@@ -10,16 +10,18 @@
 //! | `dbfs.rs` | the DBFS file tree (files as shared chunks), open write streams, the standard root folders |
 //! | `workspace.rs` | the workspace tree (folders, notebooks, files, libraries) and its path rules |
 //! | `clusters.rs` | clusters: their life cycle on the clock, events, permission grants |
+//! | `jobs.rs` | jobs, their runs on the clock (task DAG, retries, queueing), schedules, scripted outcomes |
 //! | `timeline.rs` | the facility for resources that move on the virtual clock |
 //!
 //! Everything lives in one [`State`] behind one mutex; handlers get it locked and settled to the
 //! clock (see `router.rs`) and keep heavy work out of it: decoding in the route's prepare step,
 //! encoding and archive writing in a deferred reply (`api/mod.rs`).
 
-pub(crate) mod dbfs;
 pub(crate) mod clusters;
+pub(crate) mod dbfs;
 mod effects;
 pub(crate) mod identity;
+pub(crate) mod jobs;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
 pub(crate) mod timeline;
@@ -39,6 +41,7 @@ pub(crate) struct State {
     pub(crate) secrets: secrets::SecretStore,
     pub(crate) workspace: workspace::Tree,
     pub(crate) clusters: clusters::Clusters,
+    pub(crate) jobs: jobs::Jobs,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
     pub(crate) probes: timeline::probe::Probes,
@@ -54,6 +57,7 @@ impl State {
             secrets: Default::default(),
             workspace: Default::default(),
             clusters: Default::default(),
+            jobs: Default::default(),
             #[cfg(test)]
             probes: Default::default(),
         };
@@ -84,6 +88,8 @@ impl State {
             self.probes.settle(now_ms);
         }
         self.clusters.settle(now_ms);
+        self.jobs
+            .settle(now_ms, &mut self.clusters, &self.workspace);
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.

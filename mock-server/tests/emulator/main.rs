@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod connections;
 mod faults;
+mod jobs;
 mod journal;
 mod oauth;
 mod robustness;
