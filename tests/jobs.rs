@@ -21,7 +21,7 @@ use dbx_jobs::{
     JobCluster, JobError, JobId, JobSettings, JobsApi, LifeCycleState, RepairRun, ResultState, Run,
     RunId, RunIf, RunNow, RunType, SubmitRun, Task, TaskKind, TriggerType, ViewsToExport,
 };
-use dbx_mock_server::{ClockMode, Emulator};
+use dbx_mock_server::{ClockMode, Emulator, ScriptedOutcome};
 use dbx_workspace::{Format, Language, WorkspaceApi};
 use futures::TryStreamExt;
 use serde_json::{json, Map, Value};
@@ -54,7 +54,8 @@ const TIME_KEYS: &[&str] = &[
     "timestamp",
 ];
 
-/// Redact what changes per run: times and durations, cluster ids and Spark context ids.
+/// Redact what changes per run: times and durations, cluster ids, Spark context ids and page
+/// tokens.
 fn scrub(v: Value) -> Value {
     match v {
         Value::Object(m) => {
@@ -67,6 +68,9 @@ fn scrub(v: Value) -> Value {
                         json!("[cluster]")
                     } else if k == "spark_context_id" {
                         json!("[spark_context_id]")
+                    } else if k.ends_with("page_token") && v.is_string() {
+                        // The emulator's tokens carry the start time of the page's first run.
+                        json!("[page_token]")
                     } else {
                         scrub(v)
                     };
@@ -766,6 +770,15 @@ fn emu_cluster() -> ClusterSpec {
         .num_workers(1)
 }
 
+/// The emulator runs `/Shared/slow` for a day (it does not execute `time.sleep`).
+fn slow_notebook() -> ScriptedOutcome {
+    ScriptedOutcome {
+        notebook_path: Some("/Shared/slow".into()),
+        duration_ms: Some(24 * 3600 * 1000),
+        ..ScriptedOutcome::default()
+    }
+}
+
 async fn emu_notebook(h: &Harness, path: &str, source: &str) {
     WorkspaceApi::new(h.admin.clone())
         .import(path, format!("# Databricks notebook source\n{source}\n"))
@@ -927,7 +940,11 @@ async fn an_hourly_schedule_fires_24_times_a_day() {
 
 #[tokio::test]
 async fn timeout_seconds_gives_timedout_and_idempotency_the_same_run() {
-    let Some(h) = Harness::emulator_only("needs the emulator clock") else {
+    let Some(h) = Harness::emulator_only_with("needs the emulator clock", || {
+        Emulator::builder()
+            .script_task_outcome(slow_notebook())
+            .build()
+    }) else {
         return;
     };
     h.emu().clock().freeze();
@@ -967,7 +984,10 @@ async fn timeout_seconds_gives_timedout_and_idempotency_the_same_run() {
 #[tokio::test(start_paused = true)]
 async fn cancel_and_wait_follows_the_clock() {
     let Some(h) = Harness::emulator_only_with("needs the emulator clock", || {
-        Emulator::builder().clock_mode(ClockMode::Tokio).build()
+        Emulator::builder()
+            .clock_mode(ClockMode::Tokio)
+            .script_task_outcome(slow_notebook())
+            .build()
     }) else {
         return;
     };
