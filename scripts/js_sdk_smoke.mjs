@@ -63,4 +63,28 @@ await check("js: not-found error", async () => {
   try { await w.workspace.getStatus({path: "/nope"}); throw new Error("no error"); }
   catch (e) { assert(String(e.errorCode || e.error_code || e.message).includes("RESOURCE_DOES_NOT_EXIST") || e.statusCode === 404, `${e.constructor.name} ${e.message}`); }
 });
+await check("js: jobs create/get/list, runNow(...).wait(), getRunOutput, listRuns, delete", async () => {
+  const c = await w.clusters.create({cluster_name: "js-jobs", spark_version: "15.4.x-scala2.12", node_type_id: "i3.xlarge", num_workers: 1});
+  const cid = c.cluster_id ?? c.response?.cluster_id;
+  await w.workspace.mkdirs({path: "/Shared/jsjobs"});
+  await w.workspace.import({path: "/Shared/jsjobs/nb", format: "SOURCE", language: "PYTHON", overwrite: true,
+    content: Buffer.from('dbutils.notebook.exit("js ok")').toString("base64")});
+  const {job_id} = await w.jobs.create({name: "js-job", tasks: [
+    {task_key: "a", existing_cluster_id: cid, notebook_task: {notebook_path: "/Shared/jsjobs/nb"}},
+    {task_key: "b", existing_cluster_id: cid, depends_on: [{task_key: "a"}], notebook_task: {notebook_path: "/Shared/jsjobs/nb"}}]});
+  const job = await w.jobs.get({job_id});
+  assert(job.settings.tasks.length === 2 && job.settings.queue.enabled === true, JSON.stringify(job));
+  const ids = [];
+  for await (const j of w.jobs.list({name: "js-job"})) ids.push(j.job_id);
+  assert(ids.includes(job_id), JSON.stringify(ids));
+  const run = await (await w.jobs.runNow({job_id})).wait();
+  assert(run.state.result_state === "SUCCESS", JSON.stringify(run.state));
+  const out = await w.jobs.getRunOutput({run_id: run.tasks[0].run_id});
+  assert(out.notebook_output.result === "js ok", JSON.stringify(out));
+  const runs = [];
+  for await (const r of w.jobs.listRuns({job_id})) runs.push(r.run_id);
+  assert(runs.length === 1 && runs[0] === run.run_id, JSON.stringify(runs));
+  await w.jobs.delete({job_id});
+  await w.workspace.delete({path: "/Shared/jsjobs", recursive: true});
+});
 process.exit(failures);

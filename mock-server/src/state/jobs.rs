@@ -26,16 +26,16 @@ use super::timeline::Agenda;
 use super::workspace::{Kind, Tree};
 
 /// Default delay from a run's start (`PENDING`: clusters being set up) to `RUNNING`.
-pub const DEFAULT_RUN_PENDING_DELAY: Duration = Duration::from_millis(1000);
+pub const DEFAULT_RUN_PENDING_DELAY: Duration = Duration::from_millis(500);
 /// Default duration of one task attempt.
-pub const DEFAULT_TASK_DURATION: Duration = Duration::from_millis(1000);
+pub const DEFAULT_TASK_DURATION: Duration = Duration::from_millis(500);
 /// Default delay from `TERMINATING` to `TERMINATED`.
-pub const DEFAULT_RUN_CLEANUP_DELAY: Duration = Duration::from_millis(500);
+pub const DEFAULT_RUN_CLEANUP_DELAY: Duration = Duration::from_millis(250);
 /// Largest `notebook_output.result` returned (catalogue §7.1: the first 5 MB).
 pub const MAX_NOTEBOOK_RESULT_BYTES: usize = 5 * 1024 * 1024;
 
 /// How long emulated runs take, on the emulator clock. The defaults are short in real time (a
-/// three-task chain ends in about four seconds) so real clients' waiters finish quickly.
+/// three-task chain ends in about two seconds) so real clients' waiters finish quickly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobDelays {
     /// `PENDING` → `RUNNING` (set-up).
