@@ -480,7 +480,7 @@ async fn submit_outputs_export_and_delete(h: &Harness) {
         views[0].content.contains("<html") || views[0].content.contains("<!DOCTYPE"),
         "HTML"
     );
-    h.clear_exchanges();
+    snap!(h, "export");
 
     // A notebook that does not exist fails the run, with the path in the service's words.
     let missing = format!("{}/{}", h.workspace_root().await, h.name("missing"));
