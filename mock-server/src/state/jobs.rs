@@ -31,6 +31,8 @@ pub const DEFAULT_RUN_PENDING_DELAY: Duration = Duration::from_millis(500);
 pub const DEFAULT_TASK_DURATION: Duration = Duration::from_millis(500);
 /// Default delay from `TERMINATING` to `TERMINATED`.
 pub const DEFAULT_RUN_CLEANUP_DELAY: Duration = Duration::from_millis(250);
+/// Most retries of one task the emulator makes, even for `max_retries: -1` (our limit).
+const MAX_ATTEMPTS: i64 = 1000;
 /// Largest `notebook_output.result` returned (catalogue §7.1: the first 5 MB).
 pub const MAX_NOTEBOOK_RESULT_BYTES: usize = 5 * 1024 * 1024;
 
@@ -777,8 +779,13 @@ impl Run {
             _ => false,
         };
         t.output = planned;
-        let max_retries = t.spec_i64("max_retries").unwrap_or(0);
-        if retryable && (max_retries < 0 || t.attempt_number < max_retries) {
+        // -1 retries "forever"; the emulator stops at MAX_ATTEMPTS so a task scripted to fail
+        // in no time cannot keep a settle busy for ever.
+        let max_retries = match t.spec_i64("max_retries").unwrap_or(0) {
+            n if n < 0 => MAX_ATTEMPTS,
+            n => n.min(MAX_ATTEMPTS),
+        };
+        if retryable && t.attempt_number < max_retries {
             let interval = t.spec_i64("min_retry_interval_millis").unwrap_or(0).max(0);
             let new_id = env.ids.alloc();
             env.ids.task_runs.insert(new_id, (run_id, i));

@@ -4,14 +4,23 @@
 
 use std::time::Duration;
 
-use dbx_mock_server::{ScriptedOutcome, ScriptedResult};
+use dbx_mock_server::{Emulator, JobDelays, ScriptedOutcome, ScriptedResult};
 use serde_json::{json, Value};
 
 use crate::support::{Api, ADMIN};
 
-/// An emulator on a frozen clock, with one running cluster; returns its id.
+/// An emulator on a frozen clock with 1 s set-up, 1 s tasks and 0.5 s clean-up, and one running
+/// cluster; returns its id.
 async fn setup() -> (Api, String) {
-    let api = Api::new();
+    let api = Api::with(
+        Emulator::builder()
+            .job_delays(JobDelays {
+                pending: Duration::from_secs(1),
+                task: Duration::from_secs(1),
+                cleanup: Duration::from_millis(500),
+            })
+            .build(),
+    );
     api.emu.clock().freeze();
     let r = api
         .post(
@@ -704,4 +713,132 @@ async fn scripted_outcomes_through_the_admin_route() {
         .post("/__mock/jobs/delays", ADMIN, json!({"task_ms": 2500}))
         .await;
     assert_eq!(r.json["task_ms"], 2500);
+}
+
+#[tokio::test]
+async fn api_2_2_pages_large_task_arrays_and_older_versions_cap_tasks() {
+    let (api, cluster) = setup().await;
+    let tasks: Vec<Value> = (0..150)
+        .map(|i| {
+            json!({"task_key": format!("t{i:03}"), "existing_cluster_id": cluster,
+                        "spark_python_task": {"python_file": "dbfs:/a.py"}})
+        })
+        .collect();
+    let r = api
+        .post(
+            "/api/2.1/jobs/create",
+            ADMIN,
+            json!({"name": "big", "tasks": tasks}),
+        )
+        .await;
+    assert_eq!(
+        r.json["error_code"], "INVALID_PARAMETER_VALUE",
+        "2.1 takes at most 100 tasks"
+    );
+    let r = api
+        .post(
+            "/api/2.2/jobs/create",
+            ADMIN,
+            json!({"name": "big", "tasks": tasks}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let job = r.json["job_id"].clone();
+    let first = api
+        .get(&format!("/api/2.2/jobs/get?job_id={job}"), ADMIN)
+        .await
+        .json;
+    assert_eq!(
+        first["settings"]["tasks"].as_array().map(Vec::len),
+        Some(100)
+    );
+    let tok = first["next_page_token"].as_str().expect("token").to_owned();
+    let second = api
+        .get(
+            &format!("/api/2.2/jobs/get?job_id={job}&page_token={tok}"),
+            ADMIN,
+        )
+        .await
+        .json;
+    assert_eq!(
+        second["settings"]["tasks"].as_array().map(Vec::len),
+        Some(50)
+    );
+    assert_eq!(second["settings"]["tasks"][0]["task_key"], "t100");
+    assert!(second.get("next_page_token").is_none());
+    let r = api.get("/api/2.2/jobs/list?expand_tasks=true", ADMIN).await;
+    assert_eq!(r.json["jobs"][0]["has_more"], true);
+    let run_id = api
+        .post("/api/2.2/jobs/run-now", ADMIN, json!({"job_id": job}))
+        .await
+        .json["run_id"]
+        .clone();
+    advance(&api, 600);
+    let run = run_state(&api, "2.2", &run_id).await;
+    assert_eq!(run["state"]["result_state"], "SUCCESS");
+    assert_eq!(run["tasks"].as_array().map(Vec::len), Some(100));
+    let tok = run["next_page_token"].as_str().expect("token").to_owned();
+    let r = api
+        .get(
+            &format!("/api/2.2/jobs/runs/get?run_id={run_id}&page_token={tok}"),
+            ADMIN,
+        )
+        .await;
+    assert_eq!(r.json["tasks"].as_array().map(Vec::len), Some(50));
+}
+
+#[tokio::test]
+async fn a_2_0_single_task_job_retries_its_one_task_and_answers_in_its_form() {
+    let (api, cluster) = setup().await;
+    api.emu.script_task_outcome(ScriptedOutcome {
+        job_id: None,
+        result_state: ScriptedResult::Failed,
+        times: Some(1),
+        ..Default::default()
+    });
+    let job = api
+        .post(
+            "/api/2.0/jobs/create",
+            ADMIN,
+            json!({"name": "legacy", "existing_cluster_id": cluster, "spark_jar_task": {"main_class_name": "Main"},
+                   "max_retries": 2}),
+        )
+        .await
+        .json["job_id"]
+        .clone();
+    let r = api
+        .post(
+            "/api/2.0/jobs/run-now",
+            ADMIN,
+            json!({"job_id": job, "jar_params": ["a"]}),
+        )
+        .await;
+    let run_id = r.json["run_id"].clone();
+    assert_eq!(r.json["number_in_job"], run_id);
+    let r = api
+        .post(
+            "/api/2.0/jobs/run-now",
+            ADMIN,
+            json!({"job_id": job, "jar_params": ["a"], "notebook_params": {"a": "b"}}),
+        )
+        .await;
+    assert_eq!(r.json["error_code"], "INVALID_PARAMETER_VALUE");
+    advance(&api, 60);
+    let run = run_state(&api, "2.0", &run_id).await;
+    assert_eq!(run["state"]["result_state"], "SUCCESS", "{run}");
+    assert_eq!(run["attempt_number"], 1);
+    assert_eq!(run["task"]["spark_jar_task"]["parameters"], json!(["a"]));
+    assert_eq!(run["cluster_spec"]["existing_cluster_id"], json!(cluster));
+    assert!(run.get("tasks").is_none());
+    let run = run_state(&api, "2.1", &run_id).await;
+    assert_eq!(run["format"], "SINGLE_TASK");
+    assert_eq!(run["tasks"][0]["task_key"], "main");
+    // A single-task run's output is readable by its top-level id.
+    let r = api
+        .get(
+            &format!("/api/2.0/jobs/runs/get-output?run_id={run_id}"),
+            ADMIN,
+        )
+        .await;
+    assert_eq!(r.json["metadata"]["run_id"], run_id);
 }
