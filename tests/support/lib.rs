@@ -620,13 +620,24 @@ pub async fn leftovers(admin: &Client) -> Value {
     let groups = get(admin, scim("Groups")).await;
     let sps = get(admin, scim("ServicePrincipals")).await;
     let clusters = get(admin, Request::get("/api/2.1/clusters/list")).await;
+    // Job clusters stay listed (terminated) after their run, on the service too: not leftovers.
+    let mut cluster_ids: Vec<&str> = clusters["clusters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["cluster_source"] != "JOB")
+                .filter_map(|c| c["cluster_id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    cluster_ids.sort_unstable();
     let profiles = get(admin, Request::get("/api/2.0/instance-profiles/list")).await;
     json!({
         "tokens": names(&tokens, "token_infos", "token_id"),
         "users": names(&users, "Resources", "userName"),
         "groups": names(&groups, "Resources", "displayName"),
         "service principals": names(&sps, "Resources", "applicationId"),
-        "clusters": names(&clusters, "clusters", "cluster_id"),
+        "clusters": cluster_ids,
         "instance profiles": names(&profiles, "instance_profiles", "instance_profile_arn"),
         "scopes": names(&scopes, "scopes", "name"),
         "dbfs /": names(&dbfs, "files", "path"),
