@@ -277,8 +277,9 @@ impl ClusterInfo {
                 } else {
                     // A fresh driver: a new Spark context and new nodes.
                     self.current_workers = target.initial_workers();
-                    self.spark_context_id = Some(spark_context_id(&self.cluster_id, at));
                     self.incarnation = self.incarnation.wrapping_add(1);
+                    self.spark_context_id =
+                        Some(spark_context_id(&self.cluster_id, at, self.incarnation));
                     self.nodes_since = at;
                     self.last_restarted_time = Some(at);
                     self.last_state_loss_time = Some(at);
@@ -337,9 +338,12 @@ fn change(
     }
 }
 
-/// A deterministic, positive Spark context id for a driver started at `at`.
-fn spark_context_id(cluster_id: &str, at: i64) -> i64 {
-    let h = fnv1a(cluster_id.as_bytes()) ^ (at as u64).rotate_left(17);
+/// A deterministic, positive Spark context id for the `incarnation`-th driver, started at `at`
+/// (a new one on every restart, even two restarts at the same instant of a frozen clock).
+fn spark_context_id(cluster_id: &str, at: i64, incarnation: u32) -> i64 {
+    let h = fnv1a(cluster_id.as_bytes())
+        ^ (at as u64).rotate_left(17)
+        ^ u64::from(incarnation).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     i64::try_from(h >> 1).unwrap_or(i64::MAX)
 }
 

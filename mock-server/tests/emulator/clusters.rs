@@ -313,6 +313,21 @@ async fn every_call_in_every_state_follows_the_table() {
 }
 
 #[tokio::test]
+async fn every_restart_has_a_new_spark_context_even_at_the_same_instant() {
+    let api = frozen();
+    let id = cluster_in(&api, "RUNNING").await;
+    let mut seen = vec![get(&api, &id).await.json["spark_context_id"].clone()];
+    for _ in 0..3 {
+        let r = call(&api, "restart", json!({"cluster_id": id})).await;
+        assert_eq!(r.status, 200, "{:?}", r.json);
+        api.emu.finish_cluster_transitions();
+        let ctx = get(&api, &id).await.json["spark_context_id"].clone();
+        assert!(!seen.contains(&ctx), "{ctx} repeats one of {seen:?}");
+        seen.push(ctx);
+    }
+}
+
+#[tokio::test]
 async fn transitions_finish_on_the_clock_with_their_events() {
     let api = frozen();
     let id = cluster_in(&api, "RUNNING").await;
