@@ -381,6 +381,14 @@ pub(crate) struct Clusters {
 }
 
 impl Clusters {
+    /// Remove every cluster permission naming `principal` (a deleted user, service principal or
+    /// group; see `state/effects.rs`).
+    pub(crate) fn forget_principal(&mut self, principal: &str) {
+        for c in self.items.values_mut() {
+            c.info.grants.remove(principal);
+        }
+    }
+
     /// The cluster `id`, if it exists.
     pub(crate) fn get(&self, id: &str) -> Option<&Cluster> {
         self.items.get(id)

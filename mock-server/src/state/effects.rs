@@ -4,9 +4,9 @@
 //! | event | effects |
 //! |---|---|
 //! | a user or service principal is created | its home folder `/Users/<name>` exists in the workspace |
-//! | a user or service principal is deleted | its tokens are revoked, it leaves every group, every secret ACL naming it is removed (its home folder stays, as in the service) |
+//! | a user or service principal is deleted | its tokens are revoked, it leaves every group, every secret ACL and cluster permission naming it is removed (its home folder stays, as in the service) |
 //! | a user or service principal is deactivated | its tokens stop working (`State::authenticate` refuses inactive owners) and it can get no OAuth token, until it is reactivated |
-//! | a group is deleted | its members leave it, it leaves every group, every secret ACL naming it is removed; `admins` and `users` cannot be deleted |
+//! | a group is deleted | its members leave it, it leaves every group, every secret ACL and cluster permission naming it is removed; `admins` and `users` cannot be deleted |
 
 use super::identity::{GroupInfo, Principal, ServicePrincipal, ADMINS_GROUP, USERS_GROUP};
 use super::State;
@@ -66,6 +66,7 @@ impl State {
             .remove_group(id)
             .ok_or_else(|| ApiError::does_not_exist(format!("Group {id} does not exist.")))?;
         self.secrets.forget_principal(&gone.display_name);
+        self.clusters.forget_principal(&gone.display_name);
         Ok(gone)
     }
 
@@ -77,6 +78,7 @@ impl State {
             .ok_or_else(|| ApiError::does_not_exist(format!("User {id} does not exist.")))?;
         self.tokens.revoke_all_of(&gone.id);
         self.secrets.forget_principal(&gone.user_name);
+        self.clusters.forget_principal(&gone.user_name);
         Ok(gone)
     }
 }

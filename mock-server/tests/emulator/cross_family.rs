@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use dbx_mock_server::ClusterLevel;
+
 use crate::support::{Api, ADMIN};
 
 const SCIM: &str = "/api/2.0/preview/scim/v2";
@@ -104,4 +106,77 @@ async fn allow_cluster_create_granted_through_scim_is_what_clusters_check() {
     let gone = api.post("/api/2.1/clusters/create", &bob, spec()).await;
     assert_eq!(gone.status, 403, "{:?}", gone.json);
     assert_eq!(gone.json["message"], "Invalid access token.");
+}
+
+#[tokio::test]
+async fn a_deleted_user_or_group_loses_its_cluster_permissions() {
+    let api = Api::new();
+    let created = api.post("/api/2.1/clusters/create", ADMIN, spec()).await;
+    assert_eq!(created.status, 200, "{:?}", created.json);
+    let cid = created.json["cluster_id"].as_str().expect("id").to_owned();
+    let restart = |token: String| {
+        let api = &api;
+        let cid = cid.clone();
+        async move {
+            api.post(
+                "/api/2.1/clusters/restart",
+                &token,
+                json!({ "cluster_id": cid }),
+            )
+            .await
+        }
+    };
+
+    // A user granted CAN_RESTART, deleted through SCIM, then created again under the same name:
+    // the new user does not inherit the old grant.
+    let carl = api.user("carl@example.com");
+    api.emu
+        .set_cluster_permission(&cid, "carl@example.com", ClusterLevel::CanRestart)
+        .expect("grant");
+    api.emu.finish_cluster_transitions();
+    assert_eq!(restart(carl).await.status, 200);
+    api.emu.finish_cluster_transitions();
+    let carl_id = id_of(&api, "Users", "userName eq \"carl@example.com\"").await;
+    let r = api
+        .send(
+            "DELETE",
+            &format!("{SCIM}/Users/{carl_id}"),
+            Some(ADMIN),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.json);
+    let carl = api.user("carl@example.com");
+    let denied = restart(carl).await;
+    assert_eq!(denied.status, 403, "{:?}", denied.json);
+    assert_eq!(denied.json["error_code"], "PERMISSION_DENIED");
+
+    // The same for a group's grant.
+    let dee = api.user("dee@example.com");
+    api.emu.create_group("ops").expect("group");
+    api.emu
+        .add_group_member("ops", "dee@example.com")
+        .expect("member");
+    api.emu
+        .set_cluster_permission(&cid, "ops", ClusterLevel::CanRestart)
+        .expect("grant");
+    assert_eq!(restart(dee.clone()).await.status, 200);
+    api.emu.finish_cluster_transitions();
+    let ops = id_of(&api, "Groups", "displayName eq \"ops\"").await;
+    let r = api
+        .send(
+            "DELETE",
+            &format!("{SCIM}/Groups/{ops}"),
+            Some(ADMIN),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.json);
+    api.emu.create_group("ops").expect("group again");
+    api.emu
+        .add_group_member("ops", "dee@example.com")
+        .expect("member again");
+    assert_eq!(restart(dee).await.status, 403);
 }
