@@ -335,10 +335,12 @@ struct CompiledRoute {
     literals: usize,
 }
 
-/// Every route of every area, pre-split into segments.
+/// Every route of every area, pre-split into segments, indexed by area, method and number of
+/// segments so a lookup only tries the few routes that can match.
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
+    index: std::collections::HashMap<(Area, Method, usize), Vec<usize>>,
 }
 
 impl RouteTable {
@@ -366,8 +368,16 @@ impl RouteTable {
                     literals,
                 }
             })
-            .collect();
-        Self { routes }
+            .collect::<Vec<CompiledRoute>>();
+        let mut index: std::collections::HashMap<(Area, Method, usize), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, r) in routes.iter().enumerate() {
+            index
+                .entry((r.route.area, r.route.method.clone(), r.segments.len()))
+                .or_default()
+                .push(i);
+        }
+        Self { routes, index }
     }
 
     /// The route for `method` on `rest` in `area` (for `/api`: the path after `/api/{version}/`
@@ -381,9 +391,10 @@ impl RouteTable {
         rest: &str,
     ) -> Option<(&Route, Vec<(&'static str, String)>)> {
         let parts: Vec<&str> = rest.split('/').collect();
-        self.routes
+        let candidates = self.index.get(&(area, method.clone(), parts.len()))?;
+        candidates
             .iter()
-            .filter(|r| r.route.area == area && r.route.method == *method)
+            .filter_map(|&i| self.routes.get(i))
             .filter(|r| area != Area::Api || r.route.versions.contains(&version))
             .filter_map(|r| match_segments(&r.segments, &parts).map(|p| (r, p)))
             .max_by_key(|(r, _)| r.literals)

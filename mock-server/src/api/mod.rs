@@ -54,7 +54,7 @@ pub(crate) fn all_routes() -> Vec<Route> {
 }
 
 /// Which part of the URL space a route lives in; each has its own rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Area {
     /// `/api/{version}/...`: bearer authentication, faults, journal.
     Api,
