@@ -17,7 +17,7 @@ use dbx_clusters::{
     ClustersApi, EventOrder, EventType, NodeTypeQuery, SortDirection, SortField, SparkVersionQuery,
     State, TerminationCode, TerminationType,
 };
-use dbx_contract_tests::{portable, snapshot, Harness};
+use dbx_contract_tests::{portable, redact_cluster_ids, snapshot, Harness};
 use dbx_core::wait::PollPolicy;
 use dbx_core::{Error, Request};
 use dbx_mock_server::{ClockMode, ClusterDelays, ClusterLevel, Emulator};
@@ -81,44 +81,6 @@ fn scrub_value(v: Value, ids: &mut Vec<String>) -> Value {
         Value::String(s) => Value::String(redact_cluster_ids(&s, ids)),
         other => other,
     }
-}
-
-/// Replace every `MMDD-HHMMSS-xxxxxxxx` in `text` with `[cluster-N]`.
-fn redact_cluster_ids(text: &str, ids: &mut Vec<String>) -> String {
-    let b = text.as_bytes();
-    let is_id = |i: usize| {
-        i + 20 <= b.len()
-            && b[i..i + 4].iter().all(u8::is_ascii_digit)
-            && b[i + 4] == b'-'
-            && b[i + 5..i + 11].iter().all(u8::is_ascii_digit)
-            && b[i + 11] == b'-'
-            && b[i + 12..i + 20]
-                .iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            && (i + 20 == b.len() || !b[i + 20].is_ascii_alphanumeric())
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < b.len() {
-        if is_id(i) {
-            let id = &text[i..i + 20];
-            let n = match ids.iter().position(|x| x == id) {
-                Some(n) => n + 1,
-                None => {
-                    ids.push(id.to_owned());
-                    ids.len()
-                }
-            };
-            out.push_str(&format!("[cluster-{n}]"));
-            i += 20;
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// Pin the captured exchanges, scrubbed, as snapshot `$name` (in-process only).

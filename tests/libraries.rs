@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use dbx_clusters::{ClusterId, ClusterSpec, ClustersApi, NodeTypeQuery, SparkVersionQuery};
-use dbx_contract_tests::{portable, snapshot, Harness};
+use dbx_contract_tests::{portable, redact_cluster_ids, snapshot, Harness};
 use dbx_core::wait::PollPolicy;
 use dbx_core::Error;
 use dbx_libraries::{
@@ -43,45 +43,9 @@ fn scrub(v: Value) -> Value {
                     .collect::<Map<_, _>>(),
             ),
             Value::Array(a) => Value::Array(a.into_iter().map(|v| walk(v, ids)).collect()),
-            Value::String(s) => Value::String(redact(&s, ids)),
+            Value::String(s) => Value::String(redact_cluster_ids(&s, ids)),
             other => other,
         }
-    }
-    fn redact(text: &str, ids: &mut Vec<String>) -> String {
-        let b = text.as_bytes();
-        let is_id = |i: usize| {
-            i + 20 <= b.len()
-                && b[i..i + 4].iter().all(u8::is_ascii_digit)
-                && b[i + 4] == b'-'
-                && b[i + 5..i + 11].iter().all(u8::is_ascii_digit)
-                && b[i + 11] == b'-'
-                && b[i + 12..i + 20]
-                    .iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-                && (i + 20 == b.len() || !b[i + 20].is_ascii_alphanumeric())
-        };
-        let mut out = String::with_capacity(text.len());
-        let mut i = 0;
-        while i < b.len() {
-            if is_id(i) {
-                let id = &text[i..i + 20];
-                let n = match ids.iter().position(|x| x == id) {
-                    Some(n) => n + 1,
-                    None => {
-                        ids.push(id.to_owned());
-                        ids.len()
-                    }
-                };
-                out.push_str(&format!("[cluster-{n}]"));
-                i += 20;
-            } else {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                out.push(c);
-                i += c.len_utf8();
-            }
-        }
-        out
     }
     walk(v, &mut Vec::new())
 }

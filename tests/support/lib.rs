@@ -886,6 +886,45 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Replace every cluster id (`MMDD-HHMMSS-xxxxxxxx`) in `text` with `[cluster-N]`, numbering ids
+/// in order of first appearance across calls sharing `ids`.
+pub fn redact_cluster_ids(text: &str, ids: &mut Vec<String>) -> String {
+    let b = text.as_bytes();
+    let is_id = |i: usize| {
+        i + 20 <= b.len()
+            && b[i..i + 4].iter().all(u8::is_ascii_digit)
+            && b[i + 4] == b'-'
+            && b[i + 5..i + 11].iter().all(u8::is_ascii_digit)
+            && b[i + 11] == b'-'
+            && b[i + 12..i + 20]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && (i + 20 == b.len() || !b[i + 20].is_ascii_alphanumeric())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        if is_id(i) {
+            let id = &text[i..i + 20];
+            let n = match ids.iter().position(|x| x == id) {
+                Some(n) => n + 1,
+                None => {
+                    ids.push(id.to_owned());
+                    ids.len()
+                }
+            };
+            out.push_str(&format!("[cluster-{n}]"));
+            i += 20;
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
