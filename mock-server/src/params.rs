@@ -134,7 +134,6 @@ impl Params {
     }
 
     /// A required int64.
-    #[allow(dead_code)] // for the endpoints of later API families
     pub(crate) fn i64(&self, name: &str) -> Result<i64, ApiError> {
         self.required(name, self.opt_i64(name))
     }

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::{header, request::Parts, HeaderValue, Method, StatusCode};
+use http::{header, request::Parts, HeaderValue, Method};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
-use crate::error::{json_response, ApiError};
+use crate::error::ApiError;
 use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
 use crate::journal::JournalEntry;
 use crate::params::{parse_json_object, Params};
@@ -423,17 +423,12 @@ fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<Vec<(&'static 
     Some(params)
 }
 
-/// A JSON response (for code outside the route table).
-#[allow(dead_code)]
-pub(crate) fn ok_json(value: &serde_json::Value) -> Response {
-    json_response(StatusCode::OK, value)
-}
-
 /// Routes that exist only in unit tests, to exercise the handler plumbing end to end.
 #[cfg(test)]
 pub(crate) fn test_routes() -> Vec<Route> {
     use crate::api::{Reply, ResponsePolicy};
     use bytes::Bytes;
+    use http::StatusCode;
     use serde_json::json;
 
     fn echo(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -534,7 +529,7 @@ pub(crate) fn test_routes() -> Vec<Route> {
 mod tests {
     use axum::body::Body;
     use bytes::Bytes;
-    use http::HeaderMap;
+    use http::{HeaderMap, StatusCode};
     use http_body_util::BodyExt;
     use serde_json::{json, Value};
     use tower::ServiceExt;

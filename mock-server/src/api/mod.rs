@@ -462,7 +462,6 @@ impl Reply {
     }
 
     /// The same reply with another status (SCIM answers 201 on create).
-    #[allow(dead_code)] // used by SCIM create
     pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self

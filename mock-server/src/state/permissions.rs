@@ -82,7 +82,6 @@ impl<L: Level> Grants<L> {
     }
 
     /// True when `caller` holds at least `needed`.
-    #[allow(dead_code)] // for the permission checks of clusters, jobs and workspace objects
     pub(crate) fn allows(&self, identity: &Identity, caller: &Principal, needed: L) -> bool {
         self.effective(identity, caller)
             .is_some_and(|have| have >= needed)

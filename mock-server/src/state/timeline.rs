@@ -41,7 +41,6 @@ pub(crate) struct Transition<S> {
     pub to: S,
 }
 
-#[allow(dead_code)] // the compute families (clusters, libraries, jobs) use all of it
 impl<S: Clone> Timeline<S> {
     /// A timeline in `initial` since `now_ms`, with nothing scheduled.
     pub(crate) fn new(initial: S, now_ms: i64) -> Self {
@@ -143,7 +142,6 @@ impl<K: Ord> Default for Agenda<K> {
     }
 }
 
-#[allow(dead_code)] // the compute families (clusters, libraries, jobs) use all of it
 impl<K: Ord + Clone> Agenda<K> {
     /// Remember that `key` has a transition due at `at_ms` (nothing for `None`).
     pub(crate) fn wake(&mut self, key: K, at_ms: Option<i64>) {
@@ -171,11 +169,6 @@ impl<K: Ord + Clone> Agenda<K> {
             }
         }
         out
-    }
-
-    /// Forget every entry.
-    pub(crate) fn clear(&mut self) {
-        self.heap.clear();
     }
 }
 
