@@ -160,6 +160,16 @@ impl Client {
                 tracing::debug!("credential rejected; the provider renewed it, retrying once");
                 continue;
             }
+            if err.is_invalid_token() || err.is_unauthenticated() {
+                if let Error::Api(answer) = err {
+                    // Say which credential was refused and where it came from; never its value.
+                    return Err(Error::CredentialRejected {
+                        host: self.inner.config.host().to_string(),
+                        credential: self.inner.config.credentials_origin().to_string(),
+                        source: answer,
+                    });
+                }
+            }
             return Err(err);
         }
     }
@@ -233,6 +243,16 @@ impl Inner {
         async move {
             let started = Instant::now();
             let mut attempt = 0u32;
+            // A transport failure is returned naming the host, the attempts and the time spent.
+            let in_context = |result: Result<HttpResponse>, attempts: u32| match result {
+                Err(Error::Transport(te)) => Err(Error::Transport(te.in_context(
+                    self.config.host(),
+                    self.config.scheme_assumed(),
+                    attempts,
+                    started.elapsed(),
+                ))),
+                other => other,
+            };
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
@@ -247,7 +267,7 @@ impl Inner {
                         if let Ok(resp) = &result {
                             record_done(resp, started);
                         }
-                        return result;
+                        return in_context(result, attempt);
                     }
                     Outcome::Retry {
                         reason,
@@ -257,15 +277,44 @@ impl Inner {
                 };
                 let wait = policy.backoff(attempt, retry_after);
                 let elapsed = started.elapsed();
-                if attempt >= policy.max_attempts || elapsed.saturating_add(wait) > policy.deadline
-                {
-                    tracing::debug!(attempt, %reason, "giving up");
+                let max = policy.max_attempts;
+                if attempt >= max || elapsed.saturating_add(wait) > policy.deadline {
+                    tracing::debug!(
+                        attempt,
+                        max_attempts = max,
+                        %reason,
+                        "giving up after {attempt} attempts over {elapsed:.1?}: {reason}"
+                    );
                     if let Ok(resp) = &last {
                         record_done(resp, started);
                     }
-                    return last;
+                    return in_context(last, attempt);
                 }
-                tracing::debug!(attempt, %reason, wait_ms = wait.as_millis() as u64, "retrying");
+                // One event per retry, so a caller sees progress: the first at debug (a single
+                // hiccup is routine), the following ones at warn. The reason names the host's
+                // answer or the transport's cause; never a credential.
+                let wait_ms = wait.as_millis() as u64;
+                if attempt == 1 {
+                    tracing::debug!(
+                        attempt,
+                        max_attempts = max,
+                        wait_ms,
+                        %reason,
+                        "attempt {attempt}/{max} of {} {} failed ({reason}); retrying in {wait:.1?}",
+                        request.method,
+                        request.path,
+                    );
+                } else {
+                    tracing::warn!(
+                        attempt,
+                        max_attempts = max,
+                        wait_ms,
+                        %reason,
+                        "attempt {attempt}/{max} of {} {} failed ({reason}); retrying in {wait:.1?}",
+                        request.method,
+                        request.path,
+                    );
+                }
                 tokio::time::sleep(wait).await;
             }
         }
@@ -330,7 +379,7 @@ fn outcome(
     let (decision, reason, retry_after, last) = match sent {
         Err(_) => (
             classify(idempotency, &Attempt::TimedOut),
-            "timeout".to_string(),
+            format!("no answer within {timeout:?}"),
             None,
             Err(Error::Timeout(timeout)),
         ),
@@ -353,7 +402,7 @@ fn outcome(
             };
             (
                 classify(idempotency, &attempt),
-                format!("HTTP {}", resp.status().as_u16()),
+                format!("HTTP {} {}", resp.status().as_u16(), api.error_code),
                 api.retry_after,
                 Ok(resp),
             )

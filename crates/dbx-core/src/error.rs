@@ -5,6 +5,11 @@
 //! parses every error shape the service is known to send: the normal envelope, the integer
 //! `error_code` of legacy 401/403 answers, the SCIM error schema, API 1.2's `{"error": ...}`,
 //! `ERROR_CODE: message` plain text, HTML pages and empty bodies.
+//!
+//! Every message says what failed once: an error either writes its cause into its own text
+//! (and has no `source()`), or leaves it to `source()`; never both, so a printer that walks the
+//! chain ([`Report`]) shows each cause once. A credential the workspace rejects is reported as
+//! [`Error::CredentialRejected`], which names where the credential came from (never its value).
 
 use std::time::Duration;
 
@@ -26,9 +31,23 @@ pub enum Error {
     /// The configuration is incomplete or contradictory; the message names what to fix.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// No HTTP response could be obtained.
-    #[error("transport error: {0}")]
+    /// No HTTP response could be obtained. The message names the host, what failed, the
+    /// attempts made and what to try (see [`crate::TransportError::in_context`]).
+    #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
+    /// Databricks rejected the credential (401, or 403 "Invalid access token."): the message
+    /// says which credential and where it came from (never its value); `source()` is
+    /// Databricks' answer. [`Error::api`] and the predicates answer for that answer as for
+    /// [`Error::Api`].
+    #[error("{host} rejected the {credential}{}", rejection_hint(.source))]
+    CredentialRejected {
+        /// The workspace URL.
+        host: String,
+        /// The credential and its origin, e.g. `personal access token from DATABRICKS_TOKEN`.
+        credential: String,
+        /// Databricks' answer.
+        source: Box<ApiError>,
+    },
     /// The call (or the overall retry deadline) ran out of time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -67,9 +86,22 @@ pub enum Error {
     PaginationLoop(String),
 }
 
+/// What to do about a rejected credential.
+fn rejection_hint(answer: &ApiError) -> &'static str {
+    if answer.status == StatusCode::UNAUTHORIZED {
+        ": it was not accepted for this API; check that it is meant for this workspace"
+    } else {
+        ": it is invalid, expired or revoked, or belongs to another workspace; create a new one \
+         (User Settings > Developer > Access tokens) or use another profile"
+    }
+}
+
 /// An error answer from the Databricks REST API.
+///
+/// Displayed as `ERROR_CODE (status): message [request id …]`; a legacy numeric `error_code`
+/// equal to the status (`{"error_code": 403, ...}`) is not repeated: `403 Forbidden: message`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{error_code} ({status}): {message}{}", request_id.as_ref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
+#[error("{}: {message}{}", code_and_status(error_code, *status), request_id.as_ref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
 pub struct ApiError {
     /// HTTP status of the answer.
     pub status: StatusCode,
@@ -217,6 +249,15 @@ impl ApiError {
     }
 }
 
+/// `ERROR_CODE (404 Not Found)`, or just `403 Forbidden` when the code is the status' number.
+fn code_and_status(error_code: &str, status: StatusCode) -> String {
+    if error_code == status.as_str() {
+        status.to_string()
+    } else {
+        format!("{error_code} ({status})")
+    }
+}
+
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -349,10 +390,10 @@ fn extract_req_id(message: &str) -> Option<String> {
 }
 
 impl Error {
-    /// The API error, when this is one.
+    /// The API error, when this is one (also the answer of [`Error::CredentialRejected`]).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
+            Error::Api(e) | Error::CredentialRejected { source: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -452,7 +493,7 @@ impl Error {
     /// outcome of an attempt (configuration, decode, OAuth...) are never retried.
     pub fn retry_decision(&self, idempotency: Idempotency) -> RetryDecision {
         let attempt = match self {
-            Error::Api(e) => Attempt::Answer {
+            Error::Api(e) | Error::CredentialRejected { source: e, .. } => Attempt::Answer {
                 status: e.status,
                 error_code: Some(e.error_code.as_str()),
             },
@@ -474,6 +515,38 @@ impl Error {
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Api(Box::new(e))
+    }
+}
+
+/// Displays an error and every cause in its `source()` chain, one per line:
+///
+/// ```text
+/// local I/O failed on /tmp/out.bin
+///   caused by: No space left on device (os error 28)
+/// ```
+///
+/// The errors of this SDK never repeat a cause in their own text, so each appears once. The
+/// examples of every crate print their errors this way.
+///
+/// ```
+/// let e = dbx_core::TransferError::io("/tmp/a.txt", std::io::Error::other("disk on fire"));
+/// assert_eq!(
+///     dbx_core::error::Report(&e).to_string(),
+///     "local I/O failed on /tmp/a.txt\n  caused by: disk on fire"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, "\n  caused by: {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
 }
 
