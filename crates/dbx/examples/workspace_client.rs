@@ -2,8 +2,7 @@
 //! secret scopes, tokens and groups, then a notebook, a secret and a job of our own, cleaned up.
 //!
 //! Against a workspace: `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx --example workspace_client`
-//! (or a `~/.databrickscfg` profile named by `DATABRICKS_CONFIG_PROFILE`, with either variable set).
-//! With neither `DATABRICKS_HOST` nor `DATABRICKS_TOKEN` set it starts the emulator in-process and
+//! (it creates a job but never runs it, so no cluster starts). With neither `DATABRICKS_HOST` nor `DATABRICKS_TOKEN` set it starts the emulator in-process and
 //! runs against that.
 
 use dbx::clusters::{ClusterSpec, NodeTypeQuery, SparkVersionQuery};

@@ -208,3 +208,9 @@ impl From<Client> for WorkspaceClient {
         Self::from_client(client)
     }
 }
+
+/// The README's examples, compiled as doc tests (here because the facade has every crate they
+/// use: `dbx` itself, each family, `dbx-core` and, as a dev-dependency, the emulator).
+#[cfg(all(doctest, feature = "full"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
