@@ -56,6 +56,8 @@ pub(crate) struct Limits {
     pub max_lifetime_days: Option<u64>,
     /// Most secret scopes in the workspace (<https://docs.databricks.com/en/security/secrets/index.html>).
     pub secret_scopes: usize,
+    /// How much the other families' state may hold (`limits.rs`).
+    pub state: crate::limits::StateLimits,
 }
 
 /// All tokens, keyed by the SHA-256 hex of the value.
@@ -224,6 +226,7 @@ mod tests {
         quota: 2,
         max_lifetime_days: None,
         secret_scopes: 100,
+        state: crate::limits::StateLimits::DEFAULT,
     };
 
     #[test]
@@ -261,6 +264,7 @@ mod tests {
             quota: 10,
             max_lifetime_days: Some(1),
             secret_scopes: 100,
+            state: crate::limits::StateLimits::DEFAULT,
         };
         let err = s
             .create_pat("u", 0, Some(86_401), None, None, limits)
