@@ -31,6 +31,8 @@ pub const DEFAULT_MAX_JOB_RUNS: usize = 200_000;
 pub const DEFAULT_MAX_DBFS_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// DBFS files and directories [inf].
 pub const DEFAULT_MAX_DBFS_NODES: usize = 200_000;
+/// Live tokens, personal access tokens and OAuth access tokens together [inf].
+pub const DEFAULT_MAX_TOKENS: usize = 100_000;
 /// Workspace objects (folders, notebooks, files, libraries) [inf].
 pub const DEFAULT_MAX_WORKSPACE_OBJECTS: usize = 200_000;
 
@@ -66,6 +68,10 @@ pub struct StateLimits {
     pub max_dbfs_nodes: usize,
     /// Most workspace objects; an import or `mkdirs` past it answers `RESOURCE_LIMIT_EXCEEDED`.
     pub max_workspace_objects: usize,
+    /// Most live tokens in the workspace, PATs and OAuth access tokens together (the
+    /// per-principal PAT quota is [`crate::EmulatorBuilder::token_quota`]); one more PAT
+    /// answers `QUOTA_EXCEEDED`, one more OAuth token `503 temporarily_unavailable`.
+    pub max_tokens: usize,
 }
 
 impl Default for StateLimits {
@@ -85,6 +91,7 @@ impl StateLimits {
         max_dbfs_bytes: DEFAULT_MAX_DBFS_BYTES,
         max_dbfs_nodes: DEFAULT_MAX_DBFS_NODES,
         max_workspace_objects: DEFAULT_MAX_WORKSPACE_OBJECTS,
+        max_tokens: DEFAULT_MAX_TOKENS,
     };
 }
 
@@ -107,6 +114,40 @@ impl StateLimits {
                 format!(
                     "The quota for the number of jobs has been reached. The current quota is {}.",
                     self.max_jobs
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Room for one more personal access token, with `count` live tokens now: the same code as
+    /// the per-principal quota (`QUOTA_EXCEEDED`, catalogue: token/create).
+    pub(crate) fn check_new_token(&self, count: usize) -> Result<(), ApiError> {
+        if count >= self.max_tokens {
+            return Err(ApiError::new(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "Token quota exceeded: the workspace holds the emulator's maximum of {} live \
+                     tokens.",
+                    self.max_tokens
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Room for one more OAuth access token, with `count` live tokens now. Refused as the
+    /// OAuth endpoint refuses (RFC 6749 error shape), with 503 `temporarily_unavailable` [inf]:
+    /// OAuth tokens expire within the hour, so room comes back.
+    pub(crate) fn check_new_oauth_token(&self, count: usize) -> Result<(), ApiError> {
+        if count >= self.max_tokens {
+            return Err(ApiError::oauth(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                format!(
+                    "The emulator holds its maximum of {} live tokens; try again when some have \
+                     expired.",
+                    self.max_tokens
                 ),
             ));
         }

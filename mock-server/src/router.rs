@@ -5,8 +5,9 @@
 //! Order for `/api/{version}/...`: faults → version check (`Bad Target`) → authentication →
 //! route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse → settle time-driven
 //! state → handler. `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
-//! `/__mock/...` has neither and is not journaled. Whatever the answer, the request body is
-//! drained afterwards so the keep-alive connection stays usable (see `incoming.rs`).
+//! `/__mock/...` has neither (only `admin_guard` when the admin routes are protected) and is not
+//! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
+//! connection stays usable (see `incoming.rs`).
 
 use std::time::Instant;
 

@@ -136,6 +136,7 @@ impl TokenStore {
             (requested, None) => requested,
         };
         self.purge_expired(now_ms);
+        limits.state.check_new_token(self.by_hash.len())?;
         if self.live_pats_of(owner, now_ms).len() >= limits.quota {
             return Err(ApiError::new(
                 ErrorCode::QuotaExceeded,
@@ -166,6 +167,11 @@ impl TokenStore {
                 seq: 0,
             },
         );
+    }
+
+    /// How many tokens (PATs and OAuth access tokens) are live at `now_ms`; `limits.rs` caps it.
+    pub(crate) fn live_count(&self, now_ms: i64) -> usize {
+        self.by_hash.values().filter(|t| t.is_live(now_ms)).count()
     }
 
     fn purge_expired(&mut self, now_ms: i64) {

@@ -390,3 +390,53 @@ async fn protected_admin_routes_need_the_admin_token() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn live_tokens_are_capped_for_pats_and_oauth() {
+    // The admin token is one of the three.
+    let api = api(StateLimits {
+        max_tokens: 3,
+        ..StateLimits::default()
+    });
+    let r = api
+        .post("/api/2.0/token/create", ADMIN, json!({"comment": "a"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let sp = api
+        .emu
+        .create_service_principal("bot", false)
+        .expect("service principal");
+    let form = format!(
+        "grant_type=client_credentials&scope=all-apis&client_id={}&client_secret={}",
+        sp.application_id, sp.client_secret
+    );
+    let oauth = || {
+        let req = http::Request::post(format!("{}/oidc/v1/token", api.emu.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(bytes::Bytes::from(form.clone()))
+            .expect("request");
+        api.raw(req)
+    };
+    let r = oauth().await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = oauth().await;
+    assert_eq!(r.status, 503, "{}", r.json);
+    assert_eq!(r.json["error"], "temporarily_unavailable");
+    let r = api
+        .post("/api/2.0/token/create", ADMIN, json!({"comment": "b"}))
+        .await;
+    assert_eq!(
+        (r.status, r.json["error_code"].clone()),
+        (400, json!("QUOTA_EXCEEDED")),
+        "{}",
+        r.json
+    );
+    // The OAuth token expires within the hour; then there is room again.
+    api.emu
+        .clock()
+        .advance(std::time::Duration::from_secs(3601));
+    let r = api
+        .post("/api/2.0/token/create", ADMIN, json!({"comment": "b"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+}
