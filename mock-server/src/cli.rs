@@ -110,7 +110,7 @@ fn bind_target(bind: &str) -> String {
 /// tokens, so the admin token must be chosen explicitly (the built-in default is public) and
 /// the admin routes require it.
 fn admin_protection(addr: SocketAddr, admin_token: &str, asked: bool) -> Result<bool, String> {
-    if addr.ip().is_loopback() {
+    if addr.ip().to_canonical().is_loopback() {
         return Ok(asked);
     }
     if admin_token == DEFAULT_ADMIN_TOKEN {
@@ -293,6 +293,11 @@ mod tests {
         let any: SocketAddr = "0.0.0.0:1".parse().expect("addr");
         let any6: SocketAddr = "[::]:1".parse().expect("addr");
         let lan: SocketAddr = "192.168.1.20:1".parse().expect("addr");
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:1".parse().expect("addr");
+        assert_eq!(
+            admin_protection(mapped, DEFAULT_ADMIN_TOKEN, false),
+            Ok(false)
+        );
         assert_eq!(
             admin_protection(local, DEFAULT_ADMIN_TOKEN, false),
             Ok(false)
