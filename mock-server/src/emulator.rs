@@ -11,6 +11,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultStatus, Faults};
 use crate::journal::{Journal, JournalEntry};
+use crate::limits::StateLimits;
 use crate::router::RouteTable;
 use crate::state::clusters::{ClusterDelays, ClusterLevel};
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
@@ -41,6 +42,8 @@ pub(crate) struct Config {
     pub job_delays: JobDelays,
     /// Scripted task outcomes a fresh (or reset) state starts with.
     pub task_outcomes: Vec<ScriptedOutcome>,
+    /// Whether the `/__mock` admin routes need the admin token (`router.rs`, `admin_guard`).
+    pub protect_admin_routes: bool,
 }
 
 pub(crate) struct Inner {
@@ -66,6 +69,10 @@ impl fmt::Debug for Emulator {
         f.debug_struct("Emulator")
             .field("admin_user_name", &self.inner.config.admin_user_name)
             .field("max_body_bytes", &self.inner.config.max_body_bytes)
+            .field(
+                "protect_admin_routes",
+                &self.inner.config.protect_admin_routes,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +163,32 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How much the state may hold: jobs, principals, groups, clusters, runs, DBFS bytes and
+    /// nodes, workspace objects (default [`StateLimits::default`]; see `docs/emulator.md`,
+    /// "Limits").
+    pub fn state_limits(mut self, limits: StateLimits) -> Self {
+        self.config.limits.state = limits;
+        self
+    }
+
+    /// Most bytes DBFS may hold, files and open write streams together (default
+    /// [`crate::limits::DEFAULT_MAX_DBFS_BYTES`], 4 GiB); a write past it answers
+    /// `RESOURCE_LIMIT_EXCEEDED`.
+    pub fn max_dbfs_bytes(mut self, bytes: u64) -> Self {
+        self.config.limits.state.max_dbfs_bytes = bytes;
+        self
+    }
+
+    /// Require the admin token on the `/__mock` admin routes (default `false`: open, for tests
+    /// on loopback). When on, every admin route but `GET /__mock/health` needs
+    /// `Authorization: Bearer <admin token>`: without it the answer is `401`, with another
+    /// credential `403`, in the Databricks error envelope. The `dbx-mock-server` binary turns it
+    /// on whenever it listens on an address other than loopback.
+    pub fn protect_admin_routes(mut self, on: bool) -> Self {
+        self.config.protect_admin_routes = on;
+        self
+    }
+
     /// How long clusters take to move between states (default [`ClusterDelays::default`]: a
     /// few seconds, so real clients' waiters finish quickly).
     pub fn cluster_delays(mut self, delays: ClusterDelays) -> Self {
@@ -221,10 +254,12 @@ impl Emulator {
                     quota: DEFAULT_TOKEN_QUOTA,
                     max_lifetime_days: None,
                     secret_scopes: crate::api::secrets::DEFAULT_SCOPE_LIMIT,
+                    state: StateLimits::DEFAULT,
                 },
                 cluster_delays: ClusterDelays::default(),
                 job_delays: JobDelays::default(),
                 task_outcomes: Vec::new(),
+                protect_admin_routes: false,
             },
         }
     }
@@ -242,6 +277,17 @@ impl Emulator {
     /// The admin token (a PAT of the admin user).
     pub fn admin_token(&self) -> String {
         self.inner.config.admin_token.clone()
+    }
+
+    /// Whether the `/__mock` admin routes need the admin token
+    /// ([`EmulatorBuilder::protect_admin_routes`]).
+    pub fn admin_routes_protected(&self) -> bool {
+        self.inner.config.protect_admin_routes
+    }
+
+    /// The state limits in force ([`EmulatorBuilder::state_limits`]).
+    pub fn state_limits(&self) -> StateLimits {
+        self.inner.config.limits.state
     }
 
     /// The admin user's name.

@@ -62,6 +62,7 @@ mod error;
 mod faults;
 mod incoming;
 mod journal;
+pub mod limits;
 mod params;
 mod router;
 mod server;
@@ -77,6 +78,7 @@ pub use emulator::{
 pub use error::{error_code_for_status, status_for_error_code, ApiError, ErrorCode};
 pub use faults::{Fault, FaultStatus};
 pub use journal::{JournalEntry, JOURNAL_CAPACITY};
+pub use limits::StateLimits;
 pub use server::MockServer;
 pub use state::clusters::{ClusterDelays, ClusterLevel};
 pub use state::jobs::{JobDelays, ScriptedOutcome, ScriptedResult};

@@ -660,6 +660,9 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .opt_str("cluster_source")?
         .unwrap_or("API")
         .to_owned();
+    ctx.limits
+        .state
+        .check_new_cluster(ctx.state.clusters.iter().count())?;
     let now = ctx.now_ms;
     let clusters = &ctx.state.clusters;
     let id = new_cluster_id(now, |id| clusters.contains(id));

@@ -148,6 +148,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let now = ctx.now_ms;
     let dbfs = &mut ctx.state.dbfs;
     dbfs.purge_expired(now);
+    ctx.limits.state.check_dbfs_write(dbfs, Some(&path), 0)?;
     dbfs.write_file(&path, Content::default(), overwrite, now)?;
     dbfs.last_handle += 1;
     let handle = dbfs.last_handle;
@@ -190,6 +191,11 @@ fn add_block(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let handle = ctx.params.i64("handle")?;
     let data = ctx.take_bytes().unwrap_or_default();
     let now = ctx.now_ms;
+    ctx.state.dbfs.stream(handle, now)?;
+    let added = u64::try_from(data.len()).unwrap_or(u64::MAX);
+    ctx.limits
+        .state
+        .check_dbfs_write(&ctx.state.dbfs, None, added)?;
     let stream = ctx.state.dbfs.stream(handle, now)?;
     stream.content.push(data);
     stream.last_used_ms = now;
@@ -241,6 +247,9 @@ fn put(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         content.push(data);
     }
     let now = ctx.now_ms;
+    ctx.limits
+        .state
+        .check_dbfs_write(&ctx.state.dbfs, Some(&path), content.len())?;
     ctx.state.dbfs.write_file(&path, content, overwrite, now)?;
     Ok(Reply::empty())
 }
@@ -336,6 +345,7 @@ fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST dbfs/mkdirs {path}` → `{}`: the directory and its parents; existing ones are fine.
 fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
+    ctx.limits.state.check_dbfs_dirs(&ctx.state.dbfs, &path)?;
     let dbfs = &mut ctx.state.dbfs;
     // Walk from the root, creating as we go: a file on the way stops us, leaving the
     // directories made so far (as the documentation warns).

@@ -105,6 +105,9 @@ fn group_id(ctx: &Ctx<'_>, name: &str) -> Result<String, ApiError> {
 fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: GroupName = ctx.decode()?;
     require_admin(ctx)?;
+    ctx.limits
+        .state
+        .check_new_group(ctx.state.identity.group_count())?;
     let g = ctx.state.identity.add_group(&req.group_name)?;
     Ok(Reply::json(json!({ "group_name": g.display_name })))
 }

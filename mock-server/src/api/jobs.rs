@@ -493,6 +493,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             .entry("queue")
             .or_insert_with(|| json!({"enabled": true}));
     }
+    ctx.limits.state.check_new_job(ctx.state.jobs.jobs.len())?;
     let now = ctx.now_ms;
     let jobs = &mut ctx.state.jobs;
     let job_id = jobs.alloc_job_id();
@@ -922,6 +923,7 @@ fn run_now(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         idempotency_token: token,
         concurrency: Some((max, queue)),
     };
+    ctx.limits.state.check_new_run(ctx.state.jobs.runs.len())?;
     let now = ctx.now_ms;
     let state = &mut *ctx.state;
     let id = state
@@ -961,6 +963,7 @@ fn submit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         idempotency_token: token,
         concurrency: None,
     };
+    ctx.limits.state.check_new_run(ctx.state.jobs.runs.len())?;
     let now = ctx.now_ms;
     let state = &mut *ctx.state;
     let id = state

@@ -528,6 +528,16 @@ fn create(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
     let conflict = |detail: String| {
         ApiError::new(ErrorCode::AlreadyExists, detail).with_scim_type("uniqueness")
     };
+    match kind {
+        Kind::User | Kind::ServicePrincipal => ctx
+            .limits
+            .state
+            .check_new_principal(ctx.state.identity.principal_count())?,
+        Kind::Group => ctx
+            .limits
+            .state
+            .check_new_group(ctx.state.identity.group_count())?,
+    }
     let id = match kind {
         Kind::User => {
             let user_name = new

@@ -221,6 +221,9 @@ fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST workspace/mkdirs`.
 fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
+    ctx.limits
+        .state
+        .check_workspace_dirs(&ctx.state.workspace, &path)?;
     ctx.state.workspace.mkdirs(&path, ctx.now_ms)?;
     Ok(Reply::empty())
 }
@@ -339,6 +342,13 @@ fn import(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let Some(Payload::WorkspaceImport(import)) = ctx.payload.take() else {
         return Err(ApiError::internal("the workspace import was not prepared"));
     };
+    let new_objects = match &import.what {
+        Imported::One(_) => 1,
+        Imported::Archive(items) => items.len().saturating_add(1),
+    };
+    ctx.limits
+        .state
+        .check_workspace_objects(ctx.state.workspace.len(), new_objects)?;
     let now = ctx.now_ms;
     let tree = &mut ctx.state.workspace;
     match import.what {

@@ -203,6 +203,16 @@ impl Identity {
         id.to_string()
     }
 
+    /// How many users and service principals there are (`limits.rs` caps it).
+    pub(crate) fn principal_count(&self) -> usize {
+        self.principals.len()
+    }
+
+    /// How many groups there are, `admins` and `users` included (`limits.rs` caps it).
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
     /// True when a user name, application id or group name is taken (case-insensitively).
     pub(crate) fn name_taken(&self, name: &str) -> bool {
         let key = name.trim().to_lowercase();

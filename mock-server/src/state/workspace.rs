@@ -164,6 +164,11 @@ impl Tree {
         id
     }
 
+    /// How many objects the tree holds (folders included); `limits.rs` caps it.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
     pub(crate) fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(path)
     }
