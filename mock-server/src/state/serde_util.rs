@@ -28,8 +28,7 @@ pub(crate) fn intern(word: &str) -> Result<&'static str, String> {
     if let Some(w) = words.get(word) {
         return Ok(w);
     }
-    let ok = !word.is_empty()
-        && word.len() <= MAX_WORD
+    let ok = word.len() <= MAX_WORD
         && word
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
