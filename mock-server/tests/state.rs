@@ -417,9 +417,7 @@ async fn get_and_put_state_round_trip_and_a_bad_document_changes_nothing() {
 #[tokio::test]
 async fn an_unknown_format_version_is_refused_with_both_versions() {
     let api = Api::new();
-    let doc = format!(
-        "{{\"format_version\": 7, \"emulator_version\": \"9.9.9\", \"clock\": {{\"now_ms\": 1, \"frozen\": false}}, \"state\": {{}}}}"
-    );
+    let doc = r#"{"format_version": 7, "emulator_version": "9.9.9", "clock": {"now_ms": 1, "frozen": false}, "state": {}}"#;
     let r = put_state(&api, doc).await;
     assert_eq!(r.status, 400);
     assert_eq!(
