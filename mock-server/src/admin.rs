@@ -44,6 +44,10 @@ use crate::persist::StateError;
 use crate::state::clusters::ClusterDelays;
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
 
+/// The largest state document `PUT /__mock/state` accepts (DBFS contents are base64 in it, so
+/// a state is larger than the usual request body limit allows).
+const MAX_STATE_DOCUMENT_BYTES: usize = 1024 * 1024 * 1024;
+
 /// The `/__mock` routes.
 pub(crate) fn routes() -> Vec<Route> {
     let route = |method, path, handler| Route::outside_api(Area::Admin, method, path, handler);
@@ -117,7 +121,8 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::PUT, "__mock/state", |ctx| {
             ctx.emu.import_state(ctx.body).map_err(state_error)?;
             Ok(Reply::empty())
-        }),
+        })
+        .with_max_body(MAX_STATE_DOCUMENT_BYTES),
         route(Method::POST, "__mock/snapshot", |ctx| {
             let path = ctx.emu.snapshot().map_err(state_error)?;
             Ok(Reply::json(json!({ "path": path.display().to_string() })))
