@@ -27,6 +27,9 @@
 //! | `POST /__mock/jobs/outcomes` | a [`crate::ScriptedOutcome`] | `{}`: tried after those already there |
 //! | `DELETE /__mock/jobs/outcomes` | | `{}` |
 //! | `POST /__mock/reset` | | `{}` |
+//! | `GET /__mock/state` | | the state document (`persist.rs`; holds secrets) |
+//! | `PUT /__mock/state` | a state document | `{}`; a bad document is 400 and changes nothing |
+//! | `POST /__mock/snapshot` | | `{"path"}`: the state written to the state directory (400 without `--state-dir`) |
 
 use std::time::Duration;
 
@@ -37,8 +40,13 @@ use serde_json::{json, Value};
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::error::ApiError;
 use crate::faults::Fault;
+use crate::persist::StateError;
 use crate::state::clusters::ClusterDelays;
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
+
+/// The largest state document `PUT /__mock/state` accepts (DBFS contents are base64 in it, so
+/// a state is larger than the usual request body limit allows).
+const MAX_STATE_DOCUMENT_BYTES: usize = 1024 * 1024 * 1024;
 
 /// The `/__mock` routes.
 pub(crate) fn routes() -> Vec<Route> {
@@ -105,6 +113,19 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::POST, "__mock/reset", |ctx| {
             ctx.emu.reset();
             Ok(Reply::empty())
+        }),
+        route(Method::GET, "__mock/state", |ctx| {
+            let doc = ctx.emu.export_state().map_err(state_error)?;
+            Ok(Reply::bytes("application/json", doc.into()))
+        }),
+        route(Method::PUT, "__mock/state", |ctx| {
+            ctx.emu.import_state(ctx.body).map_err(state_error)?;
+            Ok(Reply::empty())
+        })
+        .with_max_body(MAX_STATE_DOCUMENT_BYTES),
+        route(Method::POST, "__mock/snapshot", |ctx| {
+            let path = ctx.emu.snapshot().map_err(state_error)?;
+            Ok(Reply::json(json!({ "path": path.display().to_string() })))
         }),
     ]
 }
@@ -291,6 +312,15 @@ fn remove_fault(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
             "No fault at {}",
             ctx.uri.path()
         ))),
+    }
+}
+
+/// A document or state-directory problem: 400 `INVALID_PARAMETER_VALUE` (the document, or no
+/// state directory), 500 for a file system failure.
+fn state_error(e: StateError) -> ApiError {
+    match e {
+        StateError::Io { .. } => ApiError::internal(e.to_string()),
+        _ => ApiError::invalid_parameter(e.to_string()),
     }
 }
 

@@ -74,6 +74,49 @@ struct Args {
     /// Most bytes DBFS may hold (files and open write streams) [default: 4 GiB].
     #[arg(long, default_value_t = crate::limits::DEFAULT_MAX_DBFS_BYTES)]
     max_dbfs_bytes: u64,
+
+    // --- Keeping and seeding state (docs/emulator.md, "Keeping and seeding state") ---
+    /// Load the whole state from DIR/state.json at start (if there) and write it there on a
+    /// clean shutdown and on POST /__mock/snapshot. The file holds secrets (mode 0600).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
+
+    /// Seed a fresh state from this JSON fixture file (not applied when --state-dir already
+    /// holds a state).
+    #[arg(long, value_name = "FILE")]
+    fixtures: Option<std::path::PathBuf>,
+}
+
+/// The builder with `--state-dir` and `--fixtures` applied; a bad fixture file is an error
+/// naming the file, the entry and the reason.
+fn with_state_flags(
+    mut builder: crate::EmulatorBuilder,
+    args: &Args,
+) -> Result<crate::EmulatorBuilder, String> {
+    if let Some(dir) = &args.state_dir {
+        builder = builder.state_dir(dir);
+    }
+    if let Some(file) = &args.fixtures {
+        builder = builder.fixtures(crate::Fixtures::from_path(file).map_err(|e| e.to_string())?);
+    }
+    Ok(builder)
+}
+
+/// On a clean shutdown, write the state to `--state-dir` (if given).
+fn save_state_on_shutdown(emulator: &Emulator) -> bool {
+    if emulator.state_dir().is_none() {
+        return true;
+    }
+    match emulator.snapshot() {
+        Ok(path) => {
+            tracing::info!(path = %path.display(), "state saved");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: cannot save the state: {e}");
+            false
+        }
+    }
 }
 
 fn secs(d: Duration) -> f64 {
@@ -218,7 +261,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let emulator = Emulator::builder()
+    let builder = Emulator::builder()
         .admin_token(args.admin_token.clone())
         .protect_admin_routes(protect)
         .max_dbfs_bytes(args.max_dbfs_bytes)
@@ -232,9 +275,17 @@ pub async fn run() -> ExitCode {
             pending: Duration::from_secs_f64(args.job_pending_secs),
             task: Duration::from_secs_f64(args.job_task_secs),
             cleanup: Duration::from_secs_f64(args.job_cleanup_secs),
-        })
-        .build();
-    let server = match MockServer::start_with(emulator, addr).await {
+        });
+    let emulator = match with_state_flags(builder, &args)
+        .and_then(|b| b.try_build().map_err(|e| e.to_string()))
+    {
+        Ok(emu) => emu,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match MockServer::start_with(emulator.clone(), addr).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", args.bind);
@@ -267,6 +318,9 @@ pub async fn run() -> ExitCode {
     shutdown.await;
     tracing::info!("shutting down");
     server.shutdown().await;
+    if !save_state_on_shutdown(&emulator) {
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }
 

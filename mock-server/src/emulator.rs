@@ -1,6 +1,7 @@
 //! [`Emulator`]: the whole emulated workspace, and its builder.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +11,10 @@ use serde::Serialize;
 use crate::clock::{Clock, ClockMode};
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultStatus, Faults};
+use crate::fixtures::{FixtureError, Fixtures};
 use crate::journal::{Journal, JournalEntry};
 use crate::limits::StateLimits;
+use crate::persist::{ClockDoc, StateError};
 use crate::router::RouteTable;
 use crate::state::clusters::{ClusterDelays, ClusterLevel};
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
@@ -44,6 +47,8 @@ pub(crate) struct Config {
     pub task_outcomes: Vec<ScriptedOutcome>,
     /// Whether the `/__mock` admin routes need the admin token (`router.rs`, `admin_guard`).
     pub protect_admin_routes: bool,
+    /// Where the state is kept (`--state-dir`), if anywhere.
+    pub state_dir: Option<PathBuf>,
 }
 
 pub(crate) struct Inner {
@@ -106,6 +111,19 @@ impl fmt::Debug for CreatedToken {
 pub struct EmulatorBuilder {
     config: Config,
     clock_mode: ClockMode,
+    fixtures: Option<Fixtures>,
+}
+
+/// Why [`EmulatorBuilder::try_build`] could not build an emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The state directory's document could not be read or is not a state this emulator reads.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A fixture could not be applied.
+    #[error(transparent)]
+    Fixtures(#[from] FixtureError),
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -210,8 +228,60 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keep the state in `dir` (the binary's `--state-dir`): [`EmulatorBuilder::try_build`]
+    /// loads `dir/state.json` when it exists (creating `dir` if needed), and
+    /// [`Emulator::snapshot`] writes it (the binary does on a clean shutdown and on
+    /// `POST /__mock/snapshot`). See `docs/emulator.md`, "Keeping and seeding state".
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Seed a fresh state with `fixtures` (see [`Fixtures`]). When a state directory already
+    /// holds a state, that state is loaded instead and the fixtures are not applied again.
+    pub fn fixtures(mut self, fixtures: Fixtures) -> Self {
+        self.fixtures = Some(fixtures);
+        self
+    }
+
+    /// The emulator, with the state directory loaded or the fixtures applied; their errors name
+    /// the file (and the fixture entry) and the reason.
+    pub fn try_build(mut self) -> Result<Emulator, BuildError> {
+        let loaded = match &self.config.state_dir {
+            Some(dir) => crate::persist::load_dir(dir)?,
+            None => None,
+        };
+        let fixtures = self.fixtures.take();
+        let emu = self.build_fresh();
+        match loaded {
+            Some((state, clock)) => emu.install(state, clock),
+            None => {
+                if let Some(f) = fixtures {
+                    f.apply(&emu)?;
+                    emu.clear_journal();
+                }
+            }
+        }
+        Ok(emu)
+    }
+
     /// The emulator.
+    ///
+    /// # Panics
+    ///
+    /// When a state directory or fixtures were given and cannot be loaded or applied; use
+    /// [`EmulatorBuilder::try_build`] to get that error instead.
     pub fn build(self) -> Emulator {
+        if self.config.state_dir.is_none() && self.fixtures.is_none() {
+            return self.build_fresh();
+        }
+        match self.try_build() {
+            Ok(emu) => emu,
+            Err(e) => panic!("cannot build the emulator: {e}"),
+        }
+    }
+
+    fn build_fresh(self) -> Emulator {
         let clock = Clock::new();
         clock.set_mode(self.clock_mode);
         let mut state = State::new(
@@ -260,7 +330,9 @@ impl Emulator {
                 job_delays: JobDelays::default(),
                 task_outcomes: Vec::new(),
                 protect_admin_routes: false,
+                state_dir: None,
             },
+            fixtures: None,
         }
     }
 
@@ -542,5 +614,67 @@ impl Emulator {
         fresh.jobs.delays = self.inner.config.job_delays;
         fresh.jobs.outcomes = self.inner.config.task_outcomes.clone();
         *self.inner.state.lock() = fresh;
+    }
+
+    /// The state directory given to the builder (`--state-dir`), if any.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.inner.config.state_dir.as_deref()
+    }
+
+    /// The whole state as a state document (JSON; see `docs/emulator.md`, "Keeping and seeding
+    /// state"): what `GET /__mock/state` answers and `--state-dir` writes. It holds secret values
+    /// and token hashes.
+    pub fn export_state(&self) -> Result<Vec<u8>, StateError> {
+        // Clone under the lock (file contents are shared buffers), encode outside it.
+        let state = self.inner.state.lock().clone();
+        let clock = ClockDoc {
+            now_ms: self.inner.clock.now_ms(),
+            frozen: self.inner.clock.is_frozen(),
+        };
+        crate::persist::encode(&state, clock)
+    }
+
+    /// Replace the whole state with the state document `document` (what
+    /// [`Emulator::export_state`] wrote); on error nothing changes. The configured delays,
+    /// scripted outcomes and library failure rules stay, the clock moves to the document's time
+    /// (a running clock never moves back), and the configured admin token keeps working.
+    pub fn import_state(&self, document: &[u8]) -> Result<(), StateError> {
+        let (state, clock) = crate::persist::decode(document, "state document")?;
+        self.install(state, clock);
+        Ok(())
+    }
+
+    /// Write the state to the state directory (atomically); returns the file written.
+    pub fn snapshot(&self) -> Result<PathBuf, StateError> {
+        let dir = self.state_dir().ok_or(StateError::NoStateDir)?;
+        let bytes = self.export_state()?;
+        crate::persist::write_dir(dir, &bytes)
+    }
+
+    /// Put a decoded state in place (see [`Emulator::import_state`]).
+    fn install(&self, mut state: State, saved: ClockDoc) {
+        let clock = &self.inner.clock;
+        if saved.frozen {
+            clock.freeze();
+            clock.set_ms(saved.now_ms);
+        } else {
+            clock.unfreeze();
+            if clock.now_ms() < saved.now_ms {
+                clock.set_ms(saved.now_ms);
+            }
+        }
+        let now_ms = clock.now_ms();
+        let mut current = self.inner.state.lock();
+        state.clusters.delays = current.clusters.delays;
+        state.libraries.delays = current.libraries.delays;
+        state.libraries.failures = std::mem::take(&mut current.libraries.failures);
+        state.jobs.delays = current.jobs.delays;
+        state.jobs.outcomes = std::mem::take(&mut current.jobs.outcomes);
+        state.ensure_admin(
+            &self.inner.config.admin_user_name,
+            &self.inner.config.admin_token,
+            now_ms,
+        );
+        *current = state;
     }
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ErrorCode};
@@ -17,7 +18,8 @@ pub(crate) fn hash_secret(secret: &str) -> String {
 }
 
 /// How a token was issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum TokenKind {
     /// A personal access token (`dapi…`), listed by `token/list`.
     Pat,
@@ -26,7 +28,7 @@ pub(crate) enum TokenKind {
 }
 
 /// One stored token (without its value).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TokenRecord {
     pub kind: TokenKind,
     /// Principal id of the owner.
@@ -61,7 +63,7 @@ pub(crate) struct Limits {
 }
 
 /// All tokens, keyed by the SHA-256 hex of the value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct TokenStore {
     by_hash: HashMap<String, TokenRecord>,
     next_seq: u64,
