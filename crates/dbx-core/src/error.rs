@@ -386,14 +386,18 @@ impl Error {
     /// have been applied". A call that failed without this mark did not take effect; one that
     /// succeeded took effect once.
     ///
-    /// Calls that cannot be made safe and so report this after an ambiguous failure (see
-    /// `docs/architecture.md`, "Retries and ambiguous outcomes"): every create without an
-    /// idempotency key (jobs `create`, tokens `create`, secret scopes `create`, SCIM users,
-    /// groups and service principals `POST`, groups 2.0 `create`, DBFS `create` and workspace
-    /// `import` / `mkdirs`-free imports without overwrite, instance profile `add`), clusters
-    /// `create` and jobs `run-now` / `runs/submit` without an `idempotency_token`, SCIM `PATCH`,
-    /// DBFS `add-block` (the streaming upload restarts instead when it can re-read its source),
-    /// and `move`-like calls whose repeat fails.
+    /// Calls that cannot be made safe, and so report this after an ambiguous failure instead
+    /// of being repeated (see `docs/architecture.md`, "Retries and ambiguous outcomes"):
+    /// creates with no idempotency key (jobs `create`, tokens `create`, secret scopes `create`,
+    /// SCIM users, groups and service principals `POST`, groups 2.0 `create`), clusters `create`
+    /// and jobs `run-now` / `runs/submit` without an `idempotency_token`, SCIM `PATCH`, groups
+    /// 2.0 `add-member` / `remove-member`, clusters `edit` / `update` / `resize`, jobs
+    /// `runs/repair`, DBFS `move`, and DBFS `create` / `put` and workspace `import` without
+    /// overwrite. DBFS `add-block` is one too, but the streaming upload starts again instead
+    /// when it can re-read its source. Idempotent calls (puts that overwrite, deletes, creates
+    /// with an idempotency token) are repeated; they report this only when no later attempt
+    /// succeeded, e.g. a repeated delete answering `RESOURCE_DOES_NOT_EXIST` (then
+    /// [`Error::is_not_found`] is true as well: the resource is gone, perhaps by this call).
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })
     }
