@@ -84,6 +84,23 @@ pub enum Error {
     /// A paginated listing returned the same page token twice.
     #[error("pagination loop: the server returned page token {0:?} twice")]
     PaginationLoop(String),
+    /// The call failed after an attempt that may have been applied: see
+    /// [`Error::is_outcome_unknown`]. `source` is the last attempt's failure; the predicates
+    /// ([`Error::api`], [`Error::is_not_found`], [`Error::is_timeout`], ...) answer for it.
+    /// Displayed without its cause, which is its `source()` (print the chain with
+    /// [`Report`]).
+    #[error("the request may have been applied; {}", if *.idempotent {
+        "it is idempotent, but no attempt after that one succeeded"
+    } else {
+        "it was not retried because it is not idempotent"
+    })]
+    OutcomeUnknown {
+        /// Whether the call is idempotent (the client may have sent it again after the
+        /// ambiguous attempt); false when the client stopped there because it is not.
+        idempotent: bool,
+        /// The last attempt's failure.
+        source: Box<Error>,
+    },
 }
 
 /// What to do about a rejected credential.
@@ -390,12 +407,42 @@ fn extract_req_id(message: &str) -> Option<String> {
 }
 
 impl Error {
-    /// The API error, when this is one (also the answer of [`Error::CredentialRejected`]).
+    /// The API error, when this is one (also the answer of [`Error::CredentialRejected`]; for [`Error::OutcomeUnknown`], the last attempt's).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) | Error::CredentialRejected { source: e, .. } => Some(e),
+            Error::OutcomeUnknown { source, .. } => source.api(),
             _ => None,
         }
+    }
+
+    /// The request may have been applied by the server although the call failed: an attempt
+    /// ended in a way that does not say whether the server did the work (the client's
+    /// timeout, a transport timeout, a connection that broke after the request was sent, a 504
+    /// answer), and either the call is not idempotent, so the client did not send it again, or
+    /// it is, was sent again, and the last attempt failed too (e.g. a repeated delete answering
+    /// `RESOURCE_DOES_NOT_EXIST` because the first attempt deleted it). GET, HEAD and OPTIONS
+    /// calls change nothing and are never reported so.
+    ///
+    /// The client never guesses: look at the workspace to learn what happened (that is what
+    /// the soak test `tests/soak.rs` does). The error's `Display` starts with "the request may
+    /// have been applied". A call that failed without this mark did not take effect; one that
+    /// succeeded took effect once.
+    ///
+    /// Calls that cannot be made safe, and so report this after an ambiguous failure instead
+    /// of being repeated (see `docs/architecture.md`, "Retries and ambiguous outcomes"):
+    /// creates with no idempotency key (jobs `create`, tokens `create`, secret scopes `create`,
+    /// SCIM users, groups and service principals `POST`, groups 2.0 `create`), clusters `create`
+    /// and jobs `run-now` / `runs/submit` without an `idempotency_token`, SCIM `PATCH`, groups
+    /// 2.0 `add-member` / `remove-member`, clusters `edit` / `update` / `resize`, jobs
+    /// `runs/repair`, DBFS `move`, and DBFS `create` / `put` and workspace `import` without
+    /// overwrite. DBFS `add-block` is one too, but the streaming upload starts again instead
+    /// when it can re-read its source. Idempotent calls (puts that overwrite, deletes, creates
+    /// with an idempotency token) are repeated; they report this only when no later attempt
+    /// succeeded, e.g. a repeated delete answering `RESOURCE_DOES_NOT_EXIST` (then
+    /// [`Error::is_not_found`] is true as well: the resource is gone, perhaps by this call).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
     }
 
     /// The HTTP status of an API error.
@@ -499,6 +546,7 @@ impl Error {
             },
             Error::Timeout(_) => Attempt::TimedOut,
             Error::Transport(t) => Attempt::Transport(t.kind),
+            Error::OutcomeUnknown { source, .. } => return source.retry_decision(idempotency),
             _ => return RetryDecision::Stop,
         };
         crate::retry::classify(idempotency, &attempt)
@@ -506,6 +554,9 @@ impl Error {
 
     /// A timeout, either the client's own or a 504 / `DEADLINE_EXCEEDED` answer.
     pub fn is_timeout(&self) -> bool {
+        if let Error::OutcomeUnknown { source, .. } = self {
+            return source.is_timeout();
+        }
         matches!(self, Error::Timeout(_))
             || matches!(self, Error::Transport(t) if t.kind == crate::transport::TransportErrorKind::Timeout)
             || self.status() == Some(StatusCode::GATEWAY_TIMEOUT)

@@ -95,6 +95,12 @@ impl TransferError {
         self.api().and_then(Error::error_code)
     }
 
+    /// [`Error::is_outcome_unknown`]: an API call failed after an attempt the server may have
+    /// applied; what the transfer left in the workspace is not known.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.api().is_some_and(Error::is_outcome_unknown)
+    }
+
     /// [`Error::is_not_found`]: the remote path (or handle) does not exist.
     pub fn is_not_found(&self) -> bool {
         self.api().is_some_and(Error::is_not_found)
