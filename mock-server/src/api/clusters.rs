@@ -26,7 +26,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::clusters::{fnv1a, Cluster, ClusterInfo, ClusterLevel, ClusterState, Size};
@@ -119,28 +119,32 @@ const EVENT_TYPES: &[&str] = &[
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0", "2.1"];
     vec![
-        Route::new(Method::POST, "clusters/create", V, create),
-        Route::new(Method::POST, "clusters/edit", V, edit),
-        Route::new(Method::POST, "clusters/update", V, update),
-        Route::new(Method::POST, "clusters/start", V, start),
-        Route::new(Method::POST, "clusters/restart", V, restart),
-        Route::new(Method::POST, "clusters/resize", V, resize),
-        Route::new(Method::POST, "clusters/delete", V, delete),
+        Route::new(Method::POST, "clusters/create", V, create).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/edit", V, edit).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/update", V, update).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/start", V, start).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/restart", V, restart).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/resize", V, resize).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/delete", V, delete).access(Access::DENIED),
         Route::new(
             Method::POST,
             "clusters/permanent-delete",
             V,
             permanent_delete,
-        ),
-        Route::new(Method::GET, "clusters/get", V, get),
-        Route::new(Method::GET, "clusters/list", V, list),
-        Route::new(Method::POST, "clusters/pin", V, pin),
-        Route::new(Method::POST, "clusters/unpin", V, unpin),
-        Route::new(Method::POST, "clusters/events", V, events),
-        Route::new(Method::GET, "clusters/list-node-types", V, list_node_types),
-        Route::new(Method::GET, "clusters/list-zones", V, list_zones),
-        Route::new(Method::GET, "clusters/spark-versions", V, spark_versions),
-        Route::new(Method::POST, "clusters/change-owner", V, change_owner),
+        )
+        .access(Access::DENIED),
+        Route::new(Method::GET, "clusters/get", V, get).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "clusters/pin", V, pin).access(Access::AdminOnly),
+        Route::new(Method::POST, "clusters/unpin", V, unpin).access(Access::AdminOnly),
+        Route::new(Method::POST, "clusters/events", V, events).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list-node-types", V, list_node_types)
+            .access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list-zones", V, list_zones).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/spark-versions", V, spark_versions)
+            .access(Access::AnyUser),
+        Route::new(Method::POST, "clusters/change-owner", V, change_owner)
+            .access(Access::AdminOnly),
     ]
 }
 
