@@ -295,7 +295,14 @@ enum RuntimeEngine {
     Photon,
 }
 
-/// Validate a worker size: `num_workers` ≥ 0, or `autoscale` with 0 ≤ min ≤ max; not both.
+/// The most workers a cluster may have. The service caps cluster size by the workspace's
+/// quotas [inf: no documented number]; without a cap, `num_workers: 4294967296` made `get` and
+/// `list` build one executor entry per worker and abort the process (found by
+/// `mock-server/tests/fuzz.rs`, regression test `huge_cluster_sizes_are_refused`).
+const MAX_WORKERS: i64 = 100_000;
+
+/// Validate a worker size: `num_workers` ≥ 0, or `autoscale` with 0 ≤ min ≤ max; not both;
+/// at most [`MAX_WORKERS`].
 fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result<(), ApiError> {
     if num_workers.is_some() && autoscale.is_some() {
         return Err(invalid(
@@ -306,6 +313,11 @@ fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result
         if n < 0 {
             return Err(invalid(format!(
                 "num_workers must be non-negative, got {n}."
+            )));
+        }
+        if n > MAX_WORKERS {
+            return Err(invalid(format!(
+                "num_workers must be at most {MAX_WORKERS}, got {n}."
             )));
         }
     }
@@ -319,6 +331,11 @@ fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result
         if min < 0 {
             return Err(invalid(format!(
                 "autoscale.min_workers must be non-negative, got {min}."
+            )));
+        }
+        if max > MAX_WORKERS {
+            return Err(invalid(format!(
+                "autoscale.max_workers must be at most {MAX_WORKERS}, got {max}."
             )));
         }
         if max < min {
