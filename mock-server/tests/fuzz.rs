@@ -163,3 +163,101 @@ async fn huge_cluster_sizes_are_refused() {
         .await
         .expect("list");
 }
+
+/// Found by `examples/fuzz_million.rs` (`huge-number` mutations of `POST /__mock/clock`, then
+/// a `token/create`): with the clock at `i64::MAX` a token with a lifetime expired the instant
+/// it was made and `token/create` answered 500 "token vanished after creation".
+#[tokio::test(flavor = "current_thread")]
+async fn the_clock_stays_within_years_1970_to_9999() {
+    use http::Method;
+    use serde_json::json;
+    let env = Env::new(Emulator::new());
+    for body in [
+        json!({"set_ms": i64::MAX}),
+        json!({"set_ms": -1}),
+        json!({"advance_ms": i64::MAX}),
+        json!({"set_ms": 253_402_300_799_000_i64, "advance_ms": 1000}),
+    ] {
+        let err = env
+            .admin(Method::POST, "/__mock/clock", body.clone())
+            .await
+            .expect_err("refused");
+        assert!(
+            err.contains("400") && err.contains("INVALID_PARAMETER_VALUE"),
+            "{body}: {err}"
+        );
+    }
+    // The last instant allowed still issues tokens with a lifetime.
+    env.admin(
+        Method::POST,
+        "/__mock/clock",
+        json!({"set_ms": 253_402_300_799_999_i64}),
+    )
+    .await
+    .expect("end of year 9999");
+    let t = env
+        .admin(
+            Method::POST,
+            "/api/2.0/token/create",
+            json!({"lifetime_seconds": 3600}),
+        )
+        .await
+        .expect("token");
+    assert!(t["token_value"].is_string(), "{t}");
+}
+
+/// Found by `examples/fuzz_million.rs` (a `huge-string` mutation of `workspace/mkdirs`, then
+/// an export of its parent): a zip entry name longer than 65 535 bytes made the zip crate
+/// panic, and again while dropping its writer, which aborted the whole process.
+#[tokio::test(flavor = "current_thread")]
+async fn exporting_a_tree_with_a_huge_name_is_refused() {
+    use http::Method;
+    use serde_json::json;
+    let env = Env::new(Emulator::new());
+    let long = "é".repeat(40_000);
+    env.admin(
+        Method::POST,
+        "/api/2.0/workspace/mkdirs",
+        json!({"path": format!("/Shared/d/{long}")}),
+    )
+    .await
+    .expect("mkdirs");
+    for format in ["DBC", "SOURCE", "AUTO"] {
+        let sample = fuzzkit::Sample {
+            method: Method::GET,
+            path: "/api/2.0/workspace/export".into(),
+            params: json!({"path": "/Shared/d", "format": format})
+                .as_object()
+                .cloned()
+                .expect("object"),
+            enc: fuzzkit::Enc::Query,
+        };
+        let resp = env
+            .send(&sample, &fuzzkit::Cred::Bearer(env.emu.admin_token()))
+            .await;
+        assert!(
+            resp.status < 500,
+            "{format}: {} {:?}",
+            resp.status,
+            resp.json
+        );
+        fuzzkit::check_answer(&resp, "api", false, true).expect("error shape");
+    }
+    let resp = env
+        .admin(
+            Method::GET,
+            "/api/2.0/workspace/export",
+            json!({"path": "/Shared/d", "format": "DBC"}),
+        )
+        .await
+        .expect_err("refused");
+    assert!(resp.contains("400") && resp.contains("65535"), "{resp}");
+    // The emulator is still alive and answers.
+    env.admin(
+        Method::GET,
+        "/api/2.0/workspace/list",
+        json!({"path": "/Shared"}),
+    )
+    .await
+    .expect("list");
+}
