@@ -89,7 +89,7 @@ async fn seeded_random_fuzzing_keeps_invariants() {
     assert_clean(&report);
 }
 
-/// Found by `examples/fuzz_million.rs` (a `huge-number` mutation of `clusters/create`): a
+/// Found by `examples/fuzz_million.rs` (a `huge-number` mutation of a cluster size): a
 /// cluster of 4 294 967 296 workers was accepted, and the next `clusters/list` tried to build
 /// one executor entry per worker and aborted the process on a 128 GiB allocation.
 #[tokio::test(flavor = "current_thread")]
