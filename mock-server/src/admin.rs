@@ -185,6 +185,9 @@ fn clock_json(ctx: &EmuCtx<'_>) -> Reply {
     }))
 }
 
+/// The latest time `POST /__mock/clock` sets: 9999-12-31T23:59:59.999Z.
+const MAX_CLOCK_MS: i64 = 253_402_300_799_999;
+
 /// `POST /__mock/clock`.
 fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
@@ -200,6 +203,20 @@ fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
         ));
     }
     let clock = ctx.emu.clock();
+    // The clock stays within 1970..=9999 so that timestamps plus lifetimes and delays keep
+    // their meaning: at `i64::MAX` a token with a lifetime expired the instant it was made and
+    // `token/create` answered 500 (found by `mock-server/tests/fuzz.rs`, regression test
+    // `the_clock_stays_within_years_1970_to_9999`).
+    let target = b
+        .set_ms
+        .unwrap_or_else(|| clock.now_ms())
+        .saturating_add(b.advance_ms.unwrap_or(0));
+    if b.set_ms.is_some_and(|t| !(0..=MAX_CLOCK_MS).contains(&t)) || target > MAX_CLOCK_MS {
+        return Err(ApiError::invalid_parameter(format!(
+            "The clock must stay between 0 and {MAX_CLOCK_MS} ms since the epoch \
+             (1970-01-01 to 9999-12-31)."
+        )));
+    }
     if let Some(t) = b.set_ms {
         clock.set_ms(t);
     }

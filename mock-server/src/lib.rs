@@ -71,6 +71,8 @@ mod server;
 mod state;
 mod transport;
 
+#[doc(hidden)]
+pub use api::{route_table, Access, RouteInfo};
 pub use auth::{ACCOUNT_ID, WORKSPACE_ID};
 pub use clock::{Clock, ClockMode};
 pub use emulator::{

@@ -48,7 +48,7 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::dbfs::{
@@ -70,19 +70,22 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "dbfs/create", V, create),
-        Route::new(Method::POST, "dbfs/add-block", V, add_block).with_prepare(decode_block),
-        Route::new(Method::POST, "dbfs/close", V, close),
+        Route::new(Method::POST, "dbfs/create", V, create).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/add-block", V, add_block)
+            .access(Access::AnyUser)
+            .with_prepare(decode_block),
+        Route::new(Method::POST, "dbfs/close", V, close).access(Access::AnyUser),
         Route::new(Method::POST, "dbfs/put", V, put)
+            .access(Access::AnyUser)
             .with_prepare(put_contents)
             // The file part may be 2 GiB; allow for the form's other parts around it.
             .with_max_body(MAX_PUT + 64 * 1024),
-        Route::new(Method::GET, "dbfs/read", V, read),
-        Route::new(Method::GET, "dbfs/get-status", V, get_status),
-        Route::new(Method::GET, "dbfs/list", V, list),
-        Route::new(Method::POST, "dbfs/mkdirs", V, mkdirs),
-        Route::new(Method::POST, "dbfs/move", V, move_path),
-        Route::new(Method::POST, "dbfs/delete", V, delete),
+        Route::new(Method::GET, "dbfs/read", V, read).access(Access::AnyUser),
+        Route::new(Method::GET, "dbfs/get-status", V, get_status).access(Access::AnyUser),
+        Route::new(Method::GET, "dbfs/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/mkdirs", V, mkdirs).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/move", V, move_path).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/delete", V, delete).access(Access::AnyUser),
     ]
 }
 

@@ -75,7 +75,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use self::notebook::{Lang, Notebook};
-use super::{Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
@@ -90,12 +90,14 @@ const MAX_EXPORT_GATHER_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::GET, "workspace/list", V, list),
-        Route::new(Method::GET, "workspace/get-status", V, get_status),
-        Route::new(Method::POST, "workspace/mkdirs", V, mkdirs),
-        Route::new(Method::POST, "workspace/import", V, import).with_prepare(prepare_import),
-        Route::new(Method::GET, "workspace/export", V, export),
-        Route::new(Method::POST, "workspace/delete", V, delete),
+        Route::new(Method::GET, "workspace/list", V, list).access(Access::AnyUser),
+        Route::new(Method::GET, "workspace/get-status", V, get_status).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/mkdirs", V, mkdirs).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/import", V, import)
+            .access(Access::AnyUser)
+            .with_prepare(prepare_import),
+        Route::new(Method::GET, "workspace/export", V, export).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/delete", V, delete).access(Access::AnyUser),
     ]
 }
 
