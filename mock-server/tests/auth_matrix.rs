@@ -210,7 +210,17 @@ async fn every_route_answers_every_credential_as_declared() {
             failures.push(format!("{key}: no access declaration (Route::access)"));
             continue;
         };
-        let env = Env::new(Emulator::new());
+        // A state directory of its own per route, so `POST /__mock/snapshot` has somewhere to
+        // write (without one it is refused with 400, as documented).
+        let state_dir =
+            std::env::temp_dir().join(format!("dbx-auth-matrix-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        let emu = Emulator::builder()
+            .state_dir(&state_dir)
+            .try_build()
+            .expect("emulator with a state directory");
+        let _cleanup = RemoveOnDrop(state_dir.clone());
+        let env = Env::new(emu);
         let who = principals(&env).await;
         for col in COLUMNS {
             let fresh = match sample(&env, r).await {
@@ -299,5 +309,14 @@ fn every_route_declares_its_access() {
     );
     for r in routes.iter().filter(|r| r.area != "api") {
         assert_eq!(r.access, Some(Access::Open), "{}", route_key(r));
+    }
+}
+
+/// Removes a directory when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -552,8 +552,15 @@ pub async fn sample(env: &Env, r: &RouteInfo) -> Result<Option<Sample>, String> 
             | "__mock/faults"
             | "__mock/journal"
             | "__mock/libraries/failures"
-            | "__mock/libraries/delays",
+            | "__mock/libraries/delays"
+            | "__mock/state",
         ) => Ok(json!({})),
+        // The state document as exported: importing it back is the valid request. Without a
+        // state directory a snapshot is refused (400), which is the documented answer.
+        ("PUT", "admin", "__mock/state") => {
+            env.admin(Method::GET, "/__mock/state", json!({})).await
+        }
+        ("POST", "admin", "__mock/snapshot") => Ok(json!({})),
         (
             "DELETE",
             "admin",
