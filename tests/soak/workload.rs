@@ -63,7 +63,7 @@ pub struct SoakReport {
     pub requests: u64,
     /// Faults fired.
     pub faults_fired: u64,
-    /// Retries made by the client (`dbx_core`'s "retrying" events).
+    /// Retries made by the client (`dbx_core`'s "...; retrying in ..." events).
     pub retries: u64,
     /// Upload restarts (outcome-unknown `add-block`).
     pub upload_restarts: u64,
@@ -98,7 +98,8 @@ impl std::fmt::Display for SoakReport {
     }
 }
 
-/// Counts the client's retries: `dbx_core` logs a DEBUG event "retrying" before each one.
+/// Counts the client's retries: `dbx_core` logs one event per retry ("attempt n/N of METHOD
+/// PATH failed (reason); retrying in 1.0s", DEBUG for the first, WARN after).
 #[derive(Clone, Default)]
 pub struct RetryCounter(Arc<AtomicU64>);
 
@@ -132,7 +133,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RetryCounter {
         struct Message(bool);
         impl tracing::field::Visit for Message {
             fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" && format!("{value:?}") == "retrying" {
+                if field.name() == "message" && format!("{value:?}").contains("; retrying in ") {
                     self.0 = true;
                 }
             }
