@@ -470,7 +470,9 @@ where
                 .await
             }
             Sink::File(local) => {
-                let mut file = tokio::fs::File::create(&local).await?;
+                let mut file = tokio::fs::File::create(&local)
+                    .await
+                    .map_err(|e| TransferError::io(&local, e))?;
                 let result = fetch(
                     self.api,
                     &path,
@@ -480,7 +482,12 @@ where
                     &mut file,
                     &mut progress,
                 )
-                .await;
+                .await
+                .map_err(|e| match e {
+                    // A write to the local file: name it.
+                    TransferError::Io { path: None, source } => TransferError::io(&local, source),
+                    other => other,
+                });
                 if result.is_err() {
                     drop(file);
                     remove_partial(&local).await;
@@ -906,6 +913,30 @@ mod tests {
                     ..
                 }
             ),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_local_file_that_cannot_be_written_is_named_in_the_error() {
+        let t = ReplayTransport::new().respond_json(
+            200,
+            json!({"path": "/f", "is_dir": false, "file_size": 2, "modification_time": 1}),
+        );
+        let local = std::env::temp_dir()
+            .join(format!("dbx-dbfs-missing-dir-{}", std::process::id()))
+            .join("copy.bin");
+        let err = api(&t)
+            .download_file("/f", &local)
+            .send()
+            .await
+            .expect_err("the folder does not exist");
+        assert!(
+            matches!(&err, TransferError::Io { path: Some(p), .. } if *p == local),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(&local.display().to_string()),
             "{err}"
         );
     }
