@@ -58,6 +58,7 @@ pub mod cli;
 mod clock;
 mod decode;
 mod emulator;
+mod env_or_emulator;
 mod error;
 mod faults;
 mod fixtures;
@@ -79,6 +80,7 @@ pub use emulator::{
     BuildError, CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN,
     DEFAULT_ADMIN_USER_NAME, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_QUOTA, IN_PROCESS_BASE_URL,
 };
+pub use env_or_emulator::{config_from_env_or_emulator, EnvOrEmulatorError};
 pub use error::{error_code_for_status, status_for_error_code, ApiError, ErrorCode};
 pub use faults::{Fault, FaultStatus};
 pub use fixtures::{FixtureError, Fixtures};

@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dbx_core::{Client, Config};
+use dbx_core::Client;
 use dbx_dbfs::DbfsApi;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,39 +60,7 @@ async fn run() -> Result<(), BoxError> {
     };
     // Keep the emulator (if any) alive until the copy is done. Both variables name a
     // workspace, neither means the emulator; only one of them is an error rather than a guess.
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    let (config, _emulator) = match (set("DATABRICKS_HOST"), set("DATABRICKS_TOKEN")) {
-        (true, true) => (Config::from_env()?, None),
-        (false, false) => {
-            let server = dbx_mock_server::MockServer::start().await?;
-            eprintln!(
-                "neither DATABRICKS_HOST nor DATABRICKS_TOKEN is set: using an in-process \
-                 emulator at {}",
-                server.url()
-            );
-            let config = Config::builder()
-                .host(server.url())
-                .token(server.admin_token())
-                .build()?;
-            (config, Some(server))
-        }
-        (true, false) => {
-            return Err(
-                "DATABRICKS_HOST is set but DATABRICKS_TOKEN is not: set both to copy \
-                        to or from that workspace, or unset DATABRICKS_HOST to use an \
-                        in-process emulator"
-                    .into(),
-            )
-        }
-        (false, true) => {
-            return Err(
-                "DATABRICKS_TOKEN is set but DATABRICKS_HOST is not: set both to copy \
-                        to or from a workspace, or unset DATABRICKS_TOKEN to use an \
-                        in-process emulator"
-                    .into(),
-            )
-        }
-    };
+    let (config, _emulator) = dbx_mock_server::config_from_env_or_emulator().await?;
     let dbfs = DbfsApi::new(Client::new(config)?);
     let started = Instant::now();
     let bytes = if upload {

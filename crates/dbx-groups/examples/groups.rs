@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use dbx_core::{Client, Config};
+use dbx_core::Client;
 use dbx_groups::{GroupsApi, Principal};
 
 #[tokio::main]
@@ -23,7 +23,8 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the emulator alive for the whole run when we start one.
-    let (client, server) = connect().await?;
+    let (config, server) = dbx_mock_server::config_from_env_or_emulator().await?;
+    let client = Client::new(config)?;
     let user = if server.is_some() {
         "admin@example.com".to_owned()
     } else {
@@ -78,39 +79,4 @@ async fn walk_through(
     println!("  groups named dbx-rs-*: {ours:?}");
     groups.remove_member(team, &Principal::user(user)).await?;
     Ok(())
-}
-
-/// The workspace named by `DATABRICKS_HOST` and `DATABRICKS_TOKEN` when both are set; with
-/// neither set, an emulator started in this process (returned, to keep it alive). Only one of
-/// them set is an error rather than a guess.
-async fn connect(
-) -> Result<(Client, Option<dbx_mock_server::MockServer>), Box<dyn std::error::Error>> {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    match (set("DATABRICKS_HOST"), set("DATABRICKS_TOKEN")) {
-        (true, true) => Ok((Client::from_env()?, None)),
-        (false, false) => {
-            let server = dbx_mock_server::MockServer::start().await?;
-            println!(
-                "neither DATABRICKS_HOST nor DATABRICKS_TOKEN is set: using an emulator at {}",
-                server.url()
-            );
-            let config = Config::builder()
-                .host(server.url())
-                .token(server.admin_token())
-                .build()?;
-            Ok((Client::new(config)?, Some(server)))
-        }
-        (true, false) => Err(
-            "DATABRICKS_HOST is set but DATABRICKS_TOKEN is not: set both to \
-                              run against that workspace, or unset DATABRICKS_HOST to run \
-                              against an emulator started in this process"
-                .into(),
-        ),
-        (false, true) => Err(
-            "DATABRICKS_TOKEN is set but DATABRICKS_HOST is not: set both to \
-                              run against a workspace, or unset DATABRICKS_TOKEN to run against \
-                              an emulator started in this process"
-                .into(),
-        ),
-    }
 }

@@ -3,32 +3,32 @@
 //!
 //! Against a workspace: `DATABRICKS_HOST=... DATABRICKS_TOKEN=... cargo run -p dbx --example workspace_client`
 //! (it creates a job but never runs it, so no cluster starts). With neither `DATABRICKS_HOST` nor `DATABRICKS_TOKEN` set it starts the emulator in-process and
-//! runs against that.
+//! runs against that; only one of them set is an error.
 
 use dbx::clusters::{ClusterSpec, NodeTypeQuery, SparkVersionQuery};
 use dbx::jobs::{JobSettings, Task};
-use dbx::{Config, WorkspaceClient};
+use std::process::ExitCode;
+
+use dbx::WorkspaceClient;
 use futures::TryStreamExt;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Keep the emulator alive for the whole run when we start one.
-    let use_env = std::env::var_os("DATABRICKS_HOST").is_some()
-        || std::env::var_os("DATABRICKS_TOKEN").is_some();
-    let (ws, server) = if use_env {
-        (WorkspaceClient::from_env()?, None)
-    } else {
-        let server = dbx_mock_server::MockServer::start().await?;
-        println!(
-            "no DATABRICKS_HOST or DATABRICKS_TOKEN: using an emulator at {}",
-            server.url()
-        );
-        let config = Config::builder()
-            .host(server.url())
-            .token(server.admin_token())
-            .build()?;
-        (WorkspaceClient::new(config)?, Some(server))
-    };
+async fn main() -> ExitCode {
+    // Print the error and its causes with Display (not Debug), and exit non-zero.
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", dbx::core::error::Report(&*e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Both variables name a workspace, neither means an emulator started in this process (kept
+    // alive for the whole run); only one of them is an error rather than a guess.
+    let (config, server) = dbx_mock_server::config_from_env_or_emulator().await?;
+    let ws = WorkspaceClient::new(config)?;
 
     // Read-only: one client, one connection pool, every family.
     let me = ws.scim().me().await?;
