@@ -17,7 +17,7 @@ pub fn encode(
     filename: &str,
     data: &[u8],
 ) -> (Vec<u8>, String) {
-    let boundary = format!("dbx-rs-{:032x}", rand::random::<u128>());
+    let boundary = format!("dbx-rs-{:032x}", fastrand::u128(..));
     let mut body = Vec::with_capacity(data.len() + 256 + fields.len() * 96);
     for (name, value) in fields {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());

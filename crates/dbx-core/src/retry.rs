@@ -173,7 +173,7 @@ impl RetryPolicy {
         if self.jitter && !base.is_zero() {
             // Full jitter between half and the whole of the base, so waits never collapse to 0.
             let half = base / 2;
-            let extra = rand::random::<f64>() * half.as_secs_f64();
+            let extra = fastrand::f64() * half.as_secs_f64();
             half + Duration::from_secs_f64(extra)
         } else {
             base
