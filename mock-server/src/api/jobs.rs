@@ -10,7 +10,8 @@
 //!
 //! Runs move on the emulator clock (`state/jobs.rs`). Unknown jobs and runs are 400
 //! `INVALID_PARAMETER_VALUE` "Job <id> does not exist." / "Run <id> does not exist.". Owners
-//! (creators) and admins may change, delete and run a job; others get `PERMISSION_DENIED`.
+//! (creators) and admins may change, delete and run a job and cancel, delete and repair its runs
+//! (a one-time run: its creator); others get `PERMISSION_DENIED`.
 
 mod validate;
 
@@ -60,17 +61,17 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::new(Method::POST, "jobs/run-now", ALL, run_now).access(Access::DENIED),
         Route::new(Method::POST, "jobs/runs/submit", ALL, submit).access(Access::AnyUser),
         Route::new(Method::GET, "jobs/runs/list", ALL, runs_list).access(Access::AnyUser),
-        // Run reads and run cancel/delete/repair take no job permission here (run-now and
-        // cancel-all need Manage): what `api/jobs.rs` does today, declared as found.
+        // Run reads are open to every user, as job reads are; cancelling, deleting and
+        // repairing a run need Manage on its job (or, for a one-time run, to be its creator).
         Route::new(Method::GET, "jobs/runs/get", ALL, runs_get).access(Access::AnyUser),
         Route::new(Method::GET, "jobs/runs/get-output", ALL, runs_get_output)
             .access(Access::AnyUser),
         Route::new(Method::GET, "jobs/runs/export", ALL, runs_export).access(Access::AnyUser),
-        Route::new(Method::POST, "jobs/runs/cancel", ALL, runs_cancel).access(Access::AnyUser),
+        Route::new(Method::POST, "jobs/runs/cancel", ALL, runs_cancel).access(Access::DENIED),
         Route::new(Method::POST, "jobs/runs/cancel-all", ALL, runs_cancel_all)
             .access(Access::DENIED),
-        Route::new(Method::POST, "jobs/runs/delete", ALL, runs_delete).access(Access::AnyUser),
-        Route::new(Method::POST, "jobs/runs/repair", NEW, runs_repair).access(Access::AnyUser),
+        Route::new(Method::POST, "jobs/runs/delete", ALL, runs_delete).access(Access::DENIED),
+        Route::new(Method::POST, "jobs/runs/repair", NEW, runs_repair).access(Access::DENIED),
     ]
 }
 
@@ -112,6 +113,26 @@ fn require_owner(ctx: &Ctx<'_>, job: &Job) -> Result<(), ApiError> {
         format!(
             "User {} does not have Manage permissions on job {}.",
             ctx.caller.user_name, job.job_id
+        ),
+    ))
+}
+
+/// Fail unless the caller may manage `run` (cancel, delete, repair): for a run of a job, whoever
+/// may manage the job ([`require_owner`]); for a one-time run (`runs/submit`) or a run whose job
+/// is gone, the user who started it, or an admin.
+fn require_run_manager(ctx: &Ctx<'_>, run: &Run) -> Result<(), ApiError> {
+    if let Some(job) = run.job_id.and_then(|j| ctx.state.jobs.jobs.get(&j)) {
+        return require_owner(ctx, job);
+    }
+    if run.creator_user_name == ctx.caller.user_name || ctx.state.identity.is_admin(&ctx.caller.id)
+    {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::PermissionDenied,
+        format!(
+            "User {} does not have Manage permissions on run {}.",
+            ctx.caller.user_name, run.run_id
         ),
     ))
 }
@@ -1257,6 +1278,7 @@ fn runs_export(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST jobs/runs/cancel`: asynchronous; a no-op on a run that has ended.
 fn runs_cancel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let (_, run, _) = target_run(ctx)?;
+    require_run_manager(ctx, run)?;
     let run_id = run.run_id;
     let now = ctx.now_ms;
     let state = &mut *ctx.state;
@@ -1293,6 +1315,7 @@ fn runs_cancel_all(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST jobs/runs/delete`: only a run that has ended.
 fn runs_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let (id, run, task) = target_run(ctx)?;
+    require_run_manager(ctx, run)?;
     if task.is_some() {
         return Err(invalid(format!(
             "Run {id} is a task run: delete its job run {} instead.",
@@ -1312,6 +1335,7 @@ fn runs_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST jobs/runs/repair` (2.1+) → `{"repair_id"}`: re-run some tasks of an ended run.
 fn runs_repair(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let (id, run, task) = target_run(ctx)?;
+    require_run_manager(ctx, run)?;
     if task.is_some() {
         return Err(invalid(format!(
             "Run {id} is a task run: repair its job run instead."

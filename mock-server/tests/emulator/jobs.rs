@@ -842,3 +842,91 @@ async fn a_2_0_single_task_job_retries_its_one_task_and_answers_in_its_form() {
         .await;
     assert_eq!(r.json["metadata"]["run_id"], run_id);
 }
+
+#[tokio::test]
+async fn only_who_may_manage_a_run_cancels_deletes_or_repairs_it() {
+    let (api, cluster) = setup().await;
+    let submitter = api.user("submitter@example.com");
+    let stranger = api.user("stranger@example.com");
+    // A one-time run belongs to whoever submitted it.
+    let r = api
+        .post(
+            "/api/2.1/jobs/runs/submit",
+            &submitter,
+            json!({"run_name": "mine", "tasks": [{"task_key": "t", "new_cluster":
+                {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1},
+                "spark_python_task": {"python_file": "dbfs:/a.py"}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let mine = r.json["run_id"].clone();
+    let r = api
+        .post(
+            "/api/2.1/jobs/runs/cancel",
+            &stranger,
+            json!({"run_id": mine}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.json);
+    assert_eq!(r.json["error_code"], "PERMISSION_DENIED");
+    assert_eq!(
+        r.json["message"],
+        format!("User stranger@example.com does not have Manage permissions on run {mine}.")
+    );
+    let r = api
+        .post(
+            "/api/2.1/jobs/runs/cancel",
+            &submitter,
+            json!({"run_id": mine}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    // A run of a job: whoever may manage the job (its owner, or an admin).
+    let r = api
+        .post(
+            "/api/2.1/jobs/create",
+            ADMIN,
+            json!({"name": "admins", "tasks": [{"task_key": "t", "existing_cluster_id": cluster,
+                   "spark_python_task": {"python_file": "dbfs:/a.py"}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let job_id = r.json["job_id"].clone();
+    let r = api
+        .post("/api/2.1/jobs/run-now", ADMIN, json!({"job_id": job_id}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let theirs = r.json["run_id"].clone();
+    advance(&api, 60);
+    for path in ["runs/cancel", "runs/delete", "runs/repair"] {
+        let r = api
+            .post(
+                &format!("/api/2.1/jobs/{path}"),
+                &stranger,
+                json!({"run_id": theirs, "rerun_all_failed_tasks": true}),
+            )
+            .await;
+        assert_eq!(r.status, 403, "{path}: {}", r.json);
+        assert_eq!(
+            r.json["message"],
+            format!("User stranger@example.com does not have Manage permissions on job {job_id}."),
+            "{path}"
+        );
+    }
+    // Reading stays open; the run is still there.
+    let r = api
+        .get(
+            &format!("/api/2.1/jobs/runs/get?run_id={theirs}"),
+            &stranger,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = api
+        .post(
+            "/api/2.1/jobs/runs/delete",
+            ADMIN,
+            json!({"run_id": theirs}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+}
