@@ -1,6 +1,8 @@
 //! Authentication: bearer tokens on `/api` (<https://docs.databricks.com/en/dev-tools/auth/pat.html>) and the OAuth M2M endpoints under
 //! `/oidc` (<https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 
+use std::cell::RefCell;
+
 use base64::Engine;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
@@ -8,7 +10,7 @@ use serde_json::json;
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::ApiError;
-use crate::state::Principal;
+use crate::state::{hash_secret, Principal};
 
 /// Lifetime of an OAuth access token (one hour: <https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 const OAUTH_TOKEN_SECS: i64 = 3600;
@@ -29,12 +31,30 @@ pub(crate) fn authenticate(
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::unauthenticated(request_id))?;
     let now = emu.inner.clock.now_ms();
-    emu.inner
-        .state
-        .lock()
-        .authenticate(token, now)
-        .cloned()
-        .ok_or_else(ApiError::invalid_token)
+    with_token_hash(token, |hash| {
+        emu.inner.state.lock().authenticate_hash(hash, now).cloned()
+    })
+    .ok_or_else(ApiError::invalid_token)
+}
+
+thread_local! {
+    /// The bearer token this thread hashed last, and its hash. Tokens are stored by their
+    /// SHA-256 (the token id), and hashing cost more than all the rest of authentication; a
+    /// client sends the same token on every request, so one entry per thread nearly always
+    /// hits. Only compared and replaced here; never logged or formatted.
+    static LAST_TOKEN_HASH: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// Call `f` with the hash ([`hash_secret`]) of `token`, computed only when it is not the one
+/// this thread hashed last.
+fn with_token_hash<R>(token: &str, f: impl FnOnce(&str) -> R) -> R {
+    LAST_TOKEN_HASH.with_borrow_mut(|last| {
+        let hash = match last {
+            Some((t, h)) if t == token => h,
+            _ => &mut last.insert((token.to_owned(), hash_secret(token))).1,
+        };
+        f(hash)
+    })
 }
 
 /// The credential of the `Authorization` header if its scheme is `scheme` (case-insensitive).
@@ -235,4 +255,17 @@ fn jwt_like(base: &str, subject: &str, scope: &str, now_ms: i64) -> String {
         b64(claims.to_string().as_bytes()),
         b64(&rand::random::<[u8; 32]>()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-thread hash cache answers the hash of the token asked, whatever came before.
+    #[test]
+    fn token_hash_cache_follows_the_token() {
+        for token in ["dapi-a", "dapi-a", "dapi-b", "dapi-a", ""] {
+            assert_eq!(with_token_hash(token, str::to_owned), hash_secret(token));
+        }
+    }
 }

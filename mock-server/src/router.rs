@@ -8,12 +8,13 @@
 //! `/__mock/...` has neither and is not journaled. Whatever the answer, the request body is
 //! drained afterwards so the keep-alive connection stays usable (see `incoming.rs`).
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use http::{header, request::Parts, HeaderValue, Method};
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
@@ -28,25 +29,47 @@ const VERSIONS: [&str; 3] = ["2.0", "2.1", "2.2"];
 /// The response header carrying the request id.
 const REQUEST_ID: &str = "x-request-id";
 
-/// The router for `emu`: a single fallback dispatcher behind a panic catcher.
+/// The router for `emu` (what [`Emulator::router`] returns): a single fallback handler, which is
+/// [`handle`].
 pub(crate) fn build(emu: Emulator) -> axum::Router {
     axum::Router::new()
-        .fallback(dispatch)
+        .fallback(|State(emu): State<Emulator>, req: Request| handle(emu, req))
         .with_state(emu)
-        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Answer one request: the dispatcher behind a panic catcher. The HTTP server (`server.rs`) and
+/// the in-process transport call this directly, with no axum `Router` in between; the router
+/// from [`build`] calls it too, so every way in behaves the same.
+pub(crate) async fn handle(emu: Emulator, req: Request) -> Response {
+    match AssertUnwindSafe(dispatch(emu, req)).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(_) => panic_response(),
+    }
 }
 
 /// Last resort: a handler panicked. Answer 500 `INTERNAL_ERROR` in the usual envelope; the
 /// connection is closed (the request body may not have been read).
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn panic_response() -> Response {
     tracing::error!("request handler panicked");
     let mut resp = ApiError::internal("Internal error in dbx-mock-server").into_response();
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    if let Ok(v) = HeaderValue::from_str(new_request_id(&mut buf)) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     resp.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     resp
+}
+
+/// A fresh request id (a random, version 4 UUID, hyphenated), written into `buf`.
+///
+/// The random bits come from `rand`'s thread-local generator (a CSPRNG seeded once from the OS)
+/// rather than `Uuid::new_v4`, which asks the OS (a `getrandom` system call) for every id.
+fn new_request_id(buf: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
+    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>())
+        .into_uuid()
+        .hyphenated()
+        .encode_lower(buf)
 }
 
 fn under(path: &str, prefix: &str) -> bool {
@@ -68,19 +91,20 @@ fn area_of(path: &str) -> Option<Area> {
     }
 }
 
-async fn dispatch(State(emu): State<Emulator>, req: Request) -> Response {
+async fn dispatch(emu: Emulator, req: Request) -> Response {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let request_id: &str = new_request_id(&mut id_buf);
     let (parts, body) = req.into_parts();
     let mut incoming = Incoming::new(body, &parts.headers);
     let path = parts.uri.path().to_owned();
     let mut resp = match area_of(&path) {
         Some(Area::Admin) => {
-            serve(&emu, &parts, &mut incoming, Area::Admin, &request_id)
+            serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
                 .await
                 .0
         }
-        Some(area) => public(&emu, &parts, &mut incoming, area, &request_id).await,
+        Some(area) => public(&emu, &parts, &mut incoming, area, request_id).await,
         None => ApiError::endpoint_not_found(parts.method.as_str(), &path).into_response(),
     };
     // Keep the connection usable: discard what the handler did not read (see incoming.rs).
@@ -89,7 +113,7 @@ async fn dispatch(State(emu): State<Emulator>, req: Request) -> Response {
         resp.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     tracing::debug!(
@@ -335,12 +359,21 @@ struct CompiledRoute {
     literals: usize,
 }
 
-/// Every route of every area, pre-split into segments, indexed by area, method and number of
-/// segments so a lookup only tries the few routes that can match.
+/// Every route of every area, pre-split into segments, indexed by area, method, number of
+/// segments and first segment so a lookup only tries the few routes that can match.
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
-    index: std::collections::HashMap<(Area, Method, usize), Vec<usize>>,
+    index: std::collections::HashMap<(Area, Method, usize), Bucket>,
+}
+
+/// The routes of one area, method and segment count (indexes into `RouteTable::routes`).
+#[derive(Debug, Default)]
+struct Bucket {
+    /// Routes whose first segment is this literal (`token` for `token/list`).
+    by_first: std::collections::HashMap<&'static str, Vec<usize>>,
+    /// Routes whose first segment is a parameter.
+    any_first: Vec<usize>,
 }
 
 impl RouteTable {
@@ -369,13 +402,18 @@ impl RouteTable {
                 }
             })
             .collect::<Vec<CompiledRoute>>();
-        let mut index: std::collections::HashMap<(Area, Method, usize), Vec<usize>> =
+        let mut index: std::collections::HashMap<(Area, Method, usize), Bucket> =
             std::collections::HashMap::new();
         for (i, r) in routes.iter().enumerate() {
-            index
+            let bucket = index
                 .entry((r.route.area, r.route.method.clone(), r.segments.len()))
-                .or_default()
-                .push(i);
+                .or_default();
+            match r.segments.first() {
+                Some(Segment::Literal(first)) => {
+                    bucket.by_first.entry(first).or_default().push(i);
+                }
+                _ => bucket.any_first.push(i),
+            }
         }
         Self { routes, index }
     }
@@ -391,14 +429,19 @@ impl RouteTable {
         rest: &str,
     ) -> Option<(&Route, Vec<(&'static str, String)>)> {
         let parts: Vec<&str> = rest.split('/').collect();
-        let candidates = self.index.get(&(area, method.clone(), parts.len()))?;
-        candidates
+        let bucket = self.index.get(&(area, method.clone(), parts.len()))?;
+        let first = parts.first().copied().unwrap_or_default();
+        let literal_first = bucket.by_first.get(first).map_or(&[][..], Vec::as_slice);
+        literal_first
             .iter()
-            .filter_map(|&i| self.routes.get(i))
-            .filter(|r| area != Area::Api || r.route.versions.contains(&version))
-            .filter_map(|r| match_segments(&r.segments, &parts).map(|p| (r, p)))
-            .max_by_key(|(r, _)| r.literals)
-            .map(|(r, p)| (&r.route, p))
+            .chain(&bucket.any_first)
+            .filter_map(|&i| self.routes.get(i).map(|r| (i, r)))
+            .filter(|(_, r)| area != Area::Api || r.route.versions.contains(&version))
+            .filter_map(|(i, r)| match_segments(&r.segments, &parts).map(|p| (i, r, p)))
+            // Most literal segments wins; among equals, the route declared last (as before
+            // the first-segment index).
+            .max_by_key(|(i, r, _)| (r.literals, *i))
+            .map(|(_, r, p)| (&r.route, p))
     }
 
     /// Every route (for route-table-driven tests and docs).
