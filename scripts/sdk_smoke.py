@@ -1126,4 +1126,24 @@ else:
     check("databricksapi 1.1.8: Libraries (its 4 methods)", original_libraries)
     check("databricksapi 1.1.8: Jobs (create incl. its email_notications typo, runs, output, cancel, delete)", original_jobs)
 
+
+def state_round_trip():
+    """GET /__mock/state, a change through the SDK, PUT the document back: the change is gone and
+    the SDK still authenticates (docs/emulator.md, "Keeping and seeding state")."""
+    from databricks.sdk import WorkspaceClient
+    with urllib.request.urlopen(host + "/__mock/state") as r:
+        doc = r.read()
+    assert json.loads(doc)["format_version"] == 1
+    w = WorkspaceClient(host=host, token=token)
+    w.secrets.create_scope(scope="sdk-state-round-trip")
+    assert "sdk-state-round-trip" in [s.name for s in w.secrets.list_scopes()]
+    req = urllib.request.Request(host + "/__mock/state", data=doc, method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).close()
+    assert "sdk-state-round-trip" not in [s.name for s in w.secrets.list_scopes()]
+    assert w.current_user.me().user_name == "admin@example.com"
+
+
+check("emulator: GET/PUT /__mock/state round trip under the SDK", state_round_trip)
+
 sys.exit(failures)

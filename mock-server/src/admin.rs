@@ -27,6 +27,9 @@
 //! | `POST /__mock/jobs/outcomes` | a [`crate::ScriptedOutcome`] | `{}`: tried after those already there |
 //! | `DELETE /__mock/jobs/outcomes` | | `{}` |
 //! | `POST /__mock/reset` | | `{}` |
+//! | `GET /__mock/state` | | the state document (`persist.rs`; holds secrets) |
+//! | `PUT /__mock/state` | a state document | `{}`; a bad document is 400 and changes nothing |
+//! | `POST /__mock/snapshot` | | `{"path"}`: the state written to the state directory (400 without `--state-dir`) |
 
 use std::time::Duration;
 
@@ -37,8 +40,13 @@ use serde_json::{json, Value};
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::error::ApiError;
 use crate::faults::Fault;
+use crate::persist::StateError;
 use crate::state::clusters::ClusterDelays;
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
+
+/// The largest state document `PUT /__mock/state` accepts (DBFS contents are base64 in it, so
+/// a state is larger than the usual request body limit allows).
+const MAX_STATE_DOCUMENT_BYTES: usize = 1024 * 1024 * 1024;
 
 /// The `/__mock` routes.
 pub(crate) fn routes() -> Vec<Route> {
@@ -106,6 +114,19 @@ pub(crate) fn routes() -> Vec<Route> {
             ctx.emu.reset();
             Ok(Reply::empty())
         }),
+        route(Method::GET, "__mock/state", |ctx| {
+            let doc = ctx.emu.export_state().map_err(state_error)?;
+            Ok(Reply::bytes("application/json", doc.into()))
+        }),
+        route(Method::PUT, "__mock/state", |ctx| {
+            ctx.emu.import_state(ctx.body).map_err(state_error)?;
+            Ok(Reply::empty())
+        })
+        .with_max_body(MAX_STATE_DOCUMENT_BYTES),
+        route(Method::POST, "__mock/snapshot", |ctx| {
+            let path = ctx.emu.snapshot().map_err(state_error)?;
+            Ok(Reply::json(json!({ "path": path.display().to_string() })))
+        }),
     ]
 }
 
@@ -164,6 +185,9 @@ fn clock_json(ctx: &EmuCtx<'_>) -> Reply {
     }))
 }
 
+/// The latest time `POST /__mock/clock` sets: 9999-12-31T23:59:59.999Z.
+const MAX_CLOCK_MS: i64 = 253_402_300_799_999;
+
 /// `POST /__mock/clock`.
 fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
     #[derive(Deserialize)]
@@ -179,6 +203,20 @@ fn set_clock(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
         ));
     }
     let clock = ctx.emu.clock();
+    // The clock stays within 1970..=9999 so that timestamps plus lifetimes and delays keep
+    // their meaning: at `i64::MAX` a token with a lifetime expired the instant it was made and
+    // `token/create` answered 500 (found by `mock-server/tests/fuzz.rs`, regression test
+    // `the_clock_stays_within_years_1970_to_9999`).
+    let target = b
+        .set_ms
+        .unwrap_or_else(|| clock.now_ms())
+        .saturating_add(b.advance_ms.unwrap_or(0));
+    if b.set_ms.is_some_and(|t| !(0..=MAX_CLOCK_MS).contains(&t)) || target > MAX_CLOCK_MS {
+        return Err(ApiError::invalid_parameter(format!(
+            "The clock must stay between 0 and {MAX_CLOCK_MS} ms since the epoch \
+             (1970-01-01 to 9999-12-31)."
+        )));
+    }
     if let Some(t) = b.set_ms {
         clock.set_ms(t);
     }
@@ -291,6 +329,15 @@ fn remove_fault(ctx: &mut EmuCtx<'_>) -> Result<Reply, ApiError> {
             "No fault at {}",
             ctx.uri.path()
         ))),
+    }
+}
+
+/// A document or state-directory problem: 400 `INVALID_PARAMETER_VALUE` (the document, or no
+/// state directory), 500 for a file system failure.
+fn state_error(e: StateError) -> ApiError {
+    match e {
+        StateError::Io { .. } => ApiError::internal(e.to_string()),
+        _ => ApiError::invalid_parameter(e.to_string()),
     }
 }
 

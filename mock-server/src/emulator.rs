@@ -1,6 +1,7 @@
 //! [`Emulator`]: the whole emulated workspace, and its builder.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,10 @@ use serde::Serialize;
 use crate::clock::{Clock, ClockMode};
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultStatus, Faults};
+use crate::fixtures::{FixtureError, Fixtures};
 use crate::journal::{Journal, JournalEntry};
+use crate::limits::StateLimits;
+use crate::persist::{ClockDoc, StateError};
 use crate::router::RouteTable;
 use crate::state::clusters::{ClusterDelays, ClusterLevel};
 use crate::state::jobs::{JobDelays, ScriptedOutcome};
@@ -41,6 +45,10 @@ pub(crate) struct Config {
     pub job_delays: JobDelays,
     /// Scripted task outcomes a fresh (or reset) state starts with.
     pub task_outcomes: Vec<ScriptedOutcome>,
+    /// Whether the `/__mock` admin routes need the admin token (`router.rs`, `admin_guard`).
+    pub protect_admin_routes: bool,
+    /// Where the state is kept (`--state-dir`), if anywhere.
+    pub state_dir: Option<PathBuf>,
 }
 
 pub(crate) struct Inner {
@@ -66,6 +74,10 @@ impl fmt::Debug for Emulator {
         f.debug_struct("Emulator")
             .field("admin_user_name", &self.inner.config.admin_user_name)
             .field("max_body_bytes", &self.inner.config.max_body_bytes)
+            .field(
+                "protect_admin_routes",
+                &self.inner.config.protect_admin_routes,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +111,19 @@ impl fmt::Debug for CreatedToken {
 pub struct EmulatorBuilder {
     config: Config,
     clock_mode: ClockMode,
+    fixtures: Option<Fixtures>,
+}
+
+/// Why [`EmulatorBuilder::try_build`] could not build an emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The state directory's document could not be read or is not a state this emulator reads.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A fixture could not be applied.
+    #[error(transparent)]
+    Fixtures(#[from] FixtureError),
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -156,6 +181,32 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How much the state may hold: jobs, principals, groups, clusters, runs, DBFS bytes and
+    /// nodes, workspace objects (default [`StateLimits::default`]; see `docs/emulator.md`,
+    /// "Limits").
+    pub fn state_limits(mut self, limits: StateLimits) -> Self {
+        self.config.limits.state = limits;
+        self
+    }
+
+    /// Most bytes DBFS may hold, files and open write streams together (default
+    /// [`crate::limits::DEFAULT_MAX_DBFS_BYTES`], 4 GiB); a write past it answers
+    /// `RESOURCE_LIMIT_EXCEEDED`.
+    pub fn max_dbfs_bytes(mut self, bytes: u64) -> Self {
+        self.config.limits.state.max_dbfs_bytes = bytes;
+        self
+    }
+
+    /// Require the admin token on the `/__mock` admin routes (default `false`: open, for tests
+    /// on loopback). When on, every admin route but `GET /__mock/health` needs
+    /// `Authorization: Bearer <admin token>`: without it the answer is `401`, with another
+    /// credential `403`, in the Databricks error envelope. The `dbx-mock-server` binary turns it
+    /// on whenever it listens on an address other than loopback.
+    pub fn protect_admin_routes(mut self, on: bool) -> Self {
+        self.config.protect_admin_routes = on;
+        self
+    }
+
     /// How long clusters take to move between states (default [`ClusterDelays::default`]: a
     /// few seconds, so real clients' waiters finish quickly).
     pub fn cluster_delays(mut self, delays: ClusterDelays) -> Self {
@@ -177,8 +228,60 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keep the state in `dir` (the binary's `--state-dir`): [`EmulatorBuilder::try_build`]
+    /// loads `dir/state.json` when it exists (creating `dir` if needed), and
+    /// [`Emulator::snapshot`] writes it (the binary does on a clean shutdown and on
+    /// `POST /__mock/snapshot`). See `docs/emulator.md`, "Keeping and seeding state".
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Seed a fresh state with `fixtures` (see [`Fixtures`]). When a state directory already
+    /// holds a state, that state is loaded instead and the fixtures are not applied again.
+    pub fn fixtures(mut self, fixtures: Fixtures) -> Self {
+        self.fixtures = Some(fixtures);
+        self
+    }
+
+    /// The emulator, with the state directory loaded or the fixtures applied; their errors name
+    /// the file (and the fixture entry) and the reason.
+    pub fn try_build(mut self) -> Result<Emulator, BuildError> {
+        let loaded = match &self.config.state_dir {
+            Some(dir) => crate::persist::load_dir(dir)?,
+            None => None,
+        };
+        let fixtures = self.fixtures.take();
+        let emu = self.build_fresh();
+        match loaded {
+            Some((state, clock)) => emu.install(state, clock),
+            None => {
+                if let Some(f) = fixtures {
+                    f.apply(&emu)?;
+                    emu.clear_journal();
+                }
+            }
+        }
+        Ok(emu)
+    }
+
     /// The emulator.
+    ///
+    /// # Panics
+    ///
+    /// When a state directory or fixtures were given and cannot be loaded or applied; use
+    /// [`EmulatorBuilder::try_build`] to get that error instead.
     pub fn build(self) -> Emulator {
+        if self.config.state_dir.is_none() && self.fixtures.is_none() {
+            return self.build_fresh();
+        }
+        match self.try_build() {
+            Ok(emu) => emu,
+            Err(e) => panic!("cannot build the emulator: {e}"),
+        }
+    }
+
+    fn build_fresh(self) -> Emulator {
         let clock = Clock::new();
         clock.set_mode(self.clock_mode);
         let mut state = State::new(
@@ -221,11 +324,15 @@ impl Emulator {
                     quota: DEFAULT_TOKEN_QUOTA,
                     max_lifetime_days: None,
                     secret_scopes: crate::api::secrets::DEFAULT_SCOPE_LIMIT,
+                    state: StateLimits::DEFAULT,
                 },
                 cluster_delays: ClusterDelays::default(),
                 job_delays: JobDelays::default(),
                 task_outcomes: Vec::new(),
+                protect_admin_routes: false,
+                state_dir: None,
             },
+            fixtures: None,
         }
     }
 
@@ -242,6 +349,17 @@ impl Emulator {
     /// The admin token (a PAT of the admin user).
     pub fn admin_token(&self) -> String {
         self.inner.config.admin_token.clone()
+    }
+
+    /// Whether the `/__mock` admin routes need the admin token
+    /// ([`EmulatorBuilder::protect_admin_routes`]).
+    pub fn admin_routes_protected(&self) -> bool {
+        self.inner.config.protect_admin_routes
+    }
+
+    /// The state limits in force ([`EmulatorBuilder::state_limits`]).
+    pub fn state_limits(&self) -> StateLimits {
+        self.inner.config.limits.state
     }
 
     /// The admin user's name.
@@ -496,5 +614,67 @@ impl Emulator {
         fresh.jobs.delays = self.inner.config.job_delays;
         fresh.jobs.outcomes = self.inner.config.task_outcomes.clone();
         *self.inner.state.lock() = fresh;
+    }
+
+    /// The state directory given to the builder (`--state-dir`), if any.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.inner.config.state_dir.as_deref()
+    }
+
+    /// The whole state as a state document (JSON; see `docs/emulator.md`, "Keeping and seeding
+    /// state"): what `GET /__mock/state` answers and `--state-dir` writes. It holds secret values
+    /// and token hashes.
+    pub fn export_state(&self) -> Result<Vec<u8>, StateError> {
+        // Clone under the lock (file contents are shared buffers), encode outside it.
+        let state = self.inner.state.lock().clone();
+        let clock = ClockDoc {
+            now_ms: self.inner.clock.now_ms(),
+            frozen: self.inner.clock.is_frozen(),
+        };
+        crate::persist::encode(&state, clock)
+    }
+
+    /// Replace the whole state with the state document `document` (what
+    /// [`Emulator::export_state`] wrote); on error nothing changes. The configured delays,
+    /// scripted outcomes and library failure rules stay, the clock moves to the document's time
+    /// (a running clock never moves back), and the configured admin token keeps working.
+    pub fn import_state(&self, document: &[u8]) -> Result<(), StateError> {
+        let (state, clock) = crate::persist::decode(document, "state document")?;
+        self.install(state, clock);
+        Ok(())
+    }
+
+    /// Write the state to the state directory (atomically); returns the file written.
+    pub fn snapshot(&self) -> Result<PathBuf, StateError> {
+        let dir = self.state_dir().ok_or(StateError::NoStateDir)?;
+        let bytes = self.export_state()?;
+        crate::persist::write_dir(dir, &bytes)
+    }
+
+    /// Put a decoded state in place (see [`Emulator::import_state`]).
+    fn install(&self, mut state: State, saved: ClockDoc) {
+        let clock = &self.inner.clock;
+        if saved.frozen {
+            clock.freeze();
+            clock.set_ms(saved.now_ms);
+        } else {
+            clock.unfreeze();
+            if clock.now_ms() < saved.now_ms {
+                clock.set_ms(saved.now_ms);
+            }
+        }
+        let now_ms = clock.now_ms();
+        let mut current = self.inner.state.lock();
+        state.clusters.delays = current.clusters.delays;
+        state.libraries.delays = current.libraries.delays;
+        state.libraries.failures = std::mem::take(&mut current.libraries.failures);
+        state.jobs.delays = current.jobs.delays;
+        state.jobs.outcomes = std::mem::take(&mut current.jobs.outcomes);
+        state.ensure_admin(
+            &self.inner.config.admin_user_name,
+            &self.inner.config.admin_token,
+            now_ms,
+        );
+        *current = state;
     }
 }

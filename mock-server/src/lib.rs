@@ -60,23 +60,31 @@ mod decode;
 mod emulator;
 mod error;
 mod faults;
+mod fixtures;
 mod incoming;
 mod journal;
+pub mod limits;
 mod params;
+mod persist;
 mod router;
 mod server;
 mod state;
 mod transport;
 
+#[doc(hidden)]
+pub use api::{route_table, Access, RouteInfo};
 pub use auth::{ACCOUNT_ID, WORKSPACE_ID};
 pub use clock::{Clock, ClockMode};
 pub use emulator::{
-    CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN, DEFAULT_ADMIN_USER_NAME,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_QUOTA, IN_PROCESS_BASE_URL,
+    BuildError, CreatedToken, Emulator, EmulatorBuilder, DEFAULT_ADMIN_TOKEN,
+    DEFAULT_ADMIN_USER_NAME, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_QUOTA, IN_PROCESS_BASE_URL,
 };
 pub use error::{error_code_for_status, status_for_error_code, ApiError, ErrorCode};
 pub use faults::{Fault, FaultStatus};
+pub use fixtures::{FixtureError, Fixtures};
 pub use journal::{JournalEntry, JOURNAL_CAPACITY};
+pub use limits::StateLimits;
+pub use persist::{StateError, STATE_FILE_NAME, STATE_FORMAT_VERSION};
 pub use server::MockServer;
 pub use state::clusters::{ClusterDelays, ClusterLevel};
 pub use state::jobs::{JobDelays, ScriptedOutcome, ScriptedResult};

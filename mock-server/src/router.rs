@@ -5,8 +5,9 @@
 //! Order for `/api/{version}/...`: faults → version check (`Bad Target`) → authentication →
 //! route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse → settle time-driven
 //! state → handler. `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
-//! `/__mock/...` has neither and is not journaled. Whatever the answer, the request body is
-//! drained afterwards so the keep-alive connection stays usable (see `incoming.rs`).
+//! `/__mock/...` has neither (only `admin_guard` when the admin routes are protected) and is not
+//! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
+//! connection stays usable (see `incoming.rs`).
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -18,7 +19,7 @@ use http::{header, request::Parts, HeaderValue, Method};
 
 use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
 use crate::journal::JournalEntry;
 use crate::params::{parse_json_object, Params};
@@ -99,11 +100,14 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
     let mut incoming = Incoming::new(body, &parts.headers);
     let path = parts.uri.path().to_owned();
     let mut resp = match area_of(&path) {
-        Some(Area::Admin) => {
-            serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
-                .await
-                .0
-        }
+        Some(Area::Admin) => match admin_guard(&emu, &parts) {
+            Ok(()) => {
+                serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
+                    .await
+                    .0
+            }
+            Err(e) => e.into_response(),
+        },
         Some(area) => public(&emu, &parts, &mut incoming, area, request_id).await,
         None => ApiError::endpoint_not_found(parts.method.as_str(), &path).into_response(),
     };
@@ -126,6 +130,52 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
         "request"
     );
     resp
+}
+
+/// The admin-area check: when the emulator protects its admin routes
+/// ([`crate::EmulatorBuilder::protect_admin_routes`]), every `/__mock` request but
+/// `GET /__mock/health` must carry `Authorization: Bearer <admin token>`. No bearer credential
+/// is `401 UNAUTHENTICATED`, another one `403 PERMISSION_DENIED` (Databricks envelope). The
+/// token is compared with the configured admin token in constant time, not looked up in the
+/// state, so revoking the admin PAT through the API does not lock the admin routes.
+fn admin_guard(emu: &Emulator, parts: &Parts) -> Result<(), ApiError> {
+    let config = &emu.inner.config;
+    if !config.protect_admin_routes
+        || (parts.method == Method::GET && parts.uri.path() == "/__mock/health")
+    {
+        return Ok(());
+    }
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
+    let Some(token) = bearer else {
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "The /__mock admin routes of this emulator need its admin token: send \
+             Authorization: Bearer <admin token>.",
+        ));
+    };
+    let expected = config.admin_token.as_bytes();
+    let given = token.as_bytes();
+    // Constant time in the token's content (the length may show).
+    let same = given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    match same {
+        true => Ok(()),
+        false => Err(ApiError::new(
+            ErrorCode::PermissionDenied,
+            "Invalid admin token for the /__mock admin routes.",
+        )),
+    }
 }
 
 /// An `/api` or `/oidc` request: faults, execution, journal.

@@ -141,9 +141,29 @@ impl Client {
             sender: &*self.inner,
         };
         let mut retried_credentials = false;
+        // Whether an attempt so far may have been applied without the client knowing
+        // (`Error::is_outcome_unknown`); only calls that can change something are reported so.
+        let mutating = !matches!(
+            request.method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        );
+        let idempotent = request.is_idempotent();
+        let mut ambiguous = false;
+        let unknown = |ambiguous: bool, err: Error| {
+            if ambiguous && mutating {
+                Error::OutcomeUnknown {
+                    idempotent,
+                    source: Box::new(err),
+                }
+            } else {
+                err
+            }
+        };
         loop {
             let headers = self.inner.credentials.headers(&ctx).await?;
-            let resp = self.inner.dispatch(request.clone(), headers).await?;
+            let (resp, maybe_applied) = self.inner.dispatch_tracked(request.clone(), headers).await;
+            ambiguous |= maybe_applied;
+            let resp = resp.map_err(|e| unknown(ambiguous, e))?;
             if resp.status().is_success() {
                 return Ok(resp);
             }
@@ -160,7 +180,17 @@ impl Client {
                 tracing::debug!("credential rejected; the provider renewed it, retrying once");
                 continue;
             }
-            return Err(err);
+            if err.is_invalid_token() || err.is_unauthenticated() {
+                if let Error::Api(answer) = err {
+                    // Say which credential was refused and where it came from; never its value.
+                    return Err(Error::CredentialRejected {
+                        host: self.inner.config.host().to_string(),
+                        credential: self.inner.config.credentials_origin().to_string(),
+                        source: answer,
+                    });
+                }
+            }
+            return Err(unknown(ambiguous, err));
         }
     }
 
@@ -216,6 +246,16 @@ impl Inner {
     /// Send `request` with retries, adding `headers` (the credentials). Answers with any status
     /// are returned as `Ok`; only the decision to retry looks at the status.
     async fn dispatch(&self, request: Request, headers: HeaderMap) -> Result<HttpResponse> {
+        self.dispatch_tracked(request, headers).await.0
+    }
+
+    /// [`Inner::dispatch`], also saying whether any attempt ended in a way that leaves open
+    /// whether the server applied the request (see [`may_have_applied`]).
+    async fn dispatch_tracked(
+        &self,
+        request: Request,
+        headers: HeaderMap,
+    ) -> (Result<HttpResponse>, bool) {
         let options = request.effective_options();
         let policy = options.retry.unwrap_or_else(|| self.config.retry.clone());
         let timeout = options.timeout.unwrap_or(self.config.request_timeout);
@@ -233,21 +273,36 @@ impl Inner {
         async move {
             let started = Instant::now();
             let mut attempt = 0u32;
+            // A transport failure is returned naming the host, the attempts and the time spent.
+            let in_context = |result: Result<HttpResponse>, attempts: u32| match result {
+                Err(Error::Transport(te)) => Err(Error::Transport(te.in_context(
+                    self.config.host(),
+                    self.config.scheme_assumed(),
+                    attempts,
+                    started.elapsed(),
+                ))),
+                other => other,
+            };
+            let mut ambiguous = false;
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 if let Some(l) = &self.limiter {
                     l.acquire().await;
                 }
-                let http_req = self.build(&request, &url, &headers)?;
+                let http_req = match self.build(&request, &url, &headers) {
+                    Ok(r) => r,
+                    Err(e) => return (Err(e), ambiguous),
+                };
                 let sent = tokio::time::timeout(timeout, self.transport.send(http_req)).await;
-                let outcome = outcome(sent, timeout, idempotency);
+                let (outcome, maybe_applied) = outcome(sent, timeout, idempotency);
+                ambiguous |= maybe_applied;
                 let (reason, retry_after, last) = match outcome {
                     Outcome::Done(result) => {
                         if let Ok(resp) = &result {
                             record_done(resp, started);
                         }
-                        return result;
+                        return (in_context(result, attempt), ambiguous);
                     }
                     Outcome::Retry {
                         reason,
@@ -257,15 +312,44 @@ impl Inner {
                 };
                 let wait = policy.backoff(attempt, retry_after);
                 let elapsed = started.elapsed();
-                if attempt >= policy.max_attempts || elapsed.saturating_add(wait) > policy.deadline
-                {
-                    tracing::debug!(attempt, %reason, "giving up");
+                let max = policy.max_attempts;
+                if attempt >= max || elapsed.saturating_add(wait) > policy.deadline {
+                    tracing::debug!(
+                        attempt,
+                        max_attempts = max,
+                        %reason,
+                        "giving up after {attempt} attempts over {elapsed:.1?}: {reason}"
+                    );
                     if let Ok(resp) = &last {
                         record_done(resp, started);
                     }
-                    return last;
+                    return (in_context(last, attempt), ambiguous);
                 }
-                tracing::debug!(attempt, %reason, wait_ms = wait.as_millis() as u64, "retrying");
+                // One event per retry, so a caller sees progress: the first at debug (a single
+                // hiccup is routine), the following ones at warn. The reason names the host's
+                // answer or the transport's cause; never a credential.
+                let wait_ms = wait.as_millis() as u64;
+                if attempt == 1 {
+                    tracing::debug!(
+                        attempt,
+                        max_attempts = max,
+                        wait_ms,
+                        %reason,
+                        "attempt {attempt}/{max} of {} {} failed ({reason}); retrying in {wait:.1?}",
+                        request.method,
+                        request.path,
+                    );
+                } else {
+                    tracing::warn!(
+                        attempt,
+                        max_attempts = max,
+                        wait_ms,
+                        %reason,
+                        "attempt {attempt}/{max} of {} {} failed ({reason}); retrying in {wait:.1?}",
+                        request.method,
+                        request.path,
+                    );
+                }
                 tokio::time::sleep(wait).await;
             }
         }
@@ -318,7 +402,17 @@ fn record_done(resp: &HttpResponse, started: Instant) {
     tracing::debug!(status = resp.status().as_u16(), "response");
 }
 
-/// Turn one attempt's result into an [`Outcome`], asking [`crate::retry::classify`].
+/// Whether an attempt ended in a way that leaves open whether the server applied the request:
+/// the client's timeout, a transport timeout or a connection that broke after sending, a 504.
+/// These are exactly the failures [`classify`] retries only for idempotent calls.
+fn may_have_applied(attempt: &Attempt<'_>) -> bool {
+    use crate::retry::Idempotency::{Idempotent, NotIdempotent};
+    classify(Idempotent, attempt) == RetryDecision::Retry
+        && classify(NotIdempotent, attempt) == RetryDecision::Stop
+}
+
+/// Turn one attempt's result into an [`Outcome`], asking [`crate::retry::classify`]; also
+/// whether the attempt may have been applied ([`may_have_applied`]).
 fn outcome(
     sent: std::result::Result<
         std::result::Result<HttpResponse, crate::TransportError>,
@@ -326,23 +420,28 @@ fn outcome(
     >,
     timeout: Duration,
     idempotency: crate::retry::Idempotency,
-) -> Outcome {
-    let (decision, reason, retry_after, last) = match sent {
+) -> (Outcome, bool) {
+    let (decision, maybe_applied, reason, retry_after, last) = match sent {
         Err(_) => (
             classify(idempotency, &Attempt::TimedOut),
-            "timeout".to_string(),
+            may_have_applied(&Attempt::TimedOut),
+            format!("no answer within {timeout:?}"),
             None,
             Err(Error::Timeout(timeout)),
         ),
-        Ok(Err(te)) => (
-            classify(idempotency, &Attempt::Transport(te.kind)),
-            te.to_string(),
-            None,
-            Err(Error::Transport(te)),
-        ),
+        Ok(Err(te)) => {
+            let attempt = Attempt::Transport(te.kind);
+            (
+                classify(idempotency, &attempt),
+                may_have_applied(&attempt),
+                te.to_string(),
+                None,
+                Err(Error::Transport(te)),
+            )
+        }
         Ok(Ok(resp)) => {
             if resp.status().is_success() {
-                return Outcome::Done(Ok(resp));
+                return (Outcome::Done(Ok(resp)), false);
             }
             // The same parse that makes the caller's `Error::Api`, so the loop and
             // `Error::is_retryable` see the same `error_code`.
@@ -353,20 +452,22 @@ fn outcome(
             };
             (
                 classify(idempotency, &attempt),
-                format!("HTTP {}", resp.status().as_u16()),
+                may_have_applied(&attempt),
+                format!("HTTP {} {}", resp.status().as_u16(), api.error_code),
                 api.retry_after,
                 Ok(resp),
             )
         }
     };
-    match decision {
+    let outcome = match decision {
         RetryDecision::Retry => Outcome::Retry {
             reason,
             retry_after,
             last,
         },
         RetryDecision::Stop => Outcome::Done(last),
-    }
+    };
+    (outcome, maybe_applied)
 }
 
 /// A client-side rate limit: requests are spaced at least `1/rps` apart.

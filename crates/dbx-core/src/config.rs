@@ -18,6 +18,11 @@
 //!
 //! Every problem is reported as [`Error::Config`] with a message naming the variable, key or
 //! file to fix.
+//!
+//! The host is the workspace URL alone (`https://dbc-1234.cloud.databricks.com`): a host
+//! without a scheme gets `https://`, as in the official SDKs (so a plain-HTTP server such as a
+//! local emulator needs `http://` written out), and a host with a path
+//! (`http://127.0.0.1:8080/api/2.0`) is rejected, since every call adds its own `/api/...` path.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,6 +50,8 @@ const DEFAULT_FILE_NAME: &str = ".databrickscfg";
 const DEFAULT_PROFILE: &str = "DEFAULT";
 const SETTINGS_SECTION: &str = "__settings__";
 const SETTINGS_DEFAULT_PROFILE: &str = "default_profile";
+
+const NO_CREDENTIALS: &str = "no credentials configured";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -197,7 +204,11 @@ impl Credentials {
 #[derive(Clone)]
 pub struct Config {
     host: String,
+    /// The host was configured without a scheme and `https://` was added.
+    scheme_assumed: bool,
     credentials: Credentials,
+    /// Where the credentials came from, in words (never the value).
+    credentials_origin: String,
     profile: Option<String>,
     /// How failed calls are retried (default [`RetryPolicy::default`]).
     pub retry: RetryPolicy,
@@ -244,10 +255,29 @@ impl Config {
         ConfigBuilder::default().resolve()
     }
 
-    /// The workspace URL: with a scheme (`https://` is added when none was given) and without
-    /// trailing slashes; any path is kept as given.
+    /// The workspace URL: with a scheme (`https://` is added when none was given), without
+    /// trailing slashes, and without a path (a host with one is rejected).
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// True when the host was configured without a scheme and `https://` was assumed (connect
+    /// and TLS errors then say so).
+    pub fn scheme_assumed(&self) -> bool {
+        self.scheme_assumed
+    }
+
+    /// The credentials and where they came from, in words, for messages; never a secret. For
+    /// example `personal access token from DATABRICKS_TOKEN`, `personal access token from
+    /// profile `dev` in ~/.databrickscfg`, `personal access token from the builder`.
+    ///
+    /// ```
+    /// let config = dbx_core::Config::builder().host("h.example.com").token("dapi-secret").build()?;
+    /// assert_eq!(config.credentials_origin(), "personal access token from the builder");
+    /// # Ok::<(), dbx_core::Error>(())
+    /// ```
+    pub fn credentials_origin(&self) -> &str {
+        &self.credentials_origin
     }
 
     /// The credentials requests are authenticated with.
@@ -334,14 +364,16 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The workspace URL, e.g. `https://dbc-1234.cloud.databricks.com` (the scheme may be
-    /// omitted).
+    /// The workspace URL, e.g. `https://dbc-1234.cloud.databricks.com`, without a path. The
+    /// scheme may be omitted: `https://` is then assumed, as in the official SDKs, so a
+    /// plain-HTTP server (a local emulator) needs `http://` written out.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = Some(host.into());
         self
     }
 
-    /// A personal access token.
+    /// A personal access token. An empty token counts as unset; the builder never reads
+    /// `DATABRICKS_TOKEN` itself unless [`resolve`](Self::resolve) is used.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
         self
@@ -466,6 +498,10 @@ impl ConfigBuilder {
             non_empty(v.map(|s| s.expose_secret().to_string())).map(|v| (v, Source::Explicit))
         };
 
+        let empty_builder_token = self
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().trim().is_empty());
         let mut fields = Fields {
             host: explicit(self.host).or_else(|| var(ENV_HOST)),
             token: explicit_secret(self.token).or_else(|| var(ENV_TOKEN)),
@@ -484,12 +520,27 @@ impl ConfigBuilder {
         let file_named = file_request.is_some();
 
         let home = non_empty(env("HOME")).or_else(|| non_empty(env("USERPROFILE")));
+        // What build() leaves out, for the messages about missing values: build() reads
+        // neither the environment nor the default file, whatever is set there.
+        let build_only = |var: &str, setter: &str| -> String {
+            let was_set = if non_empty(env(var)).is_some() {
+                format!(" ({var} is set but was not read)")
+            } else {
+                String::new()
+            };
+            format!(
+                "set it with ConfigBuilder::{setter}; ConfigBuilder::build() reads neither the \
+                 environment nor ~/{DEFAULT_FILE_NAME}{was_set}: call ConfigBuilder::resolve() \
+                 (or Config::from_env()) instead to combine the builder's values with the \
+                 DATABRICKS_* variables and the config file (values set on the builder win)"
+            )
+        };
         let file = match file_request {
             Some((path, source)) => Some(ConfigFile {
                 path: expand_home(&path, home.as_deref()),
                 explicit: Some(source),
             }),
-            None => home.map(|h| ConfigFile {
+            None => home.as_ref().map(|h| ConfigFile {
                 path: Path::new(&h).join(DEFAULT_FILE_NAME),
                 explicit: None,
             }),
@@ -532,7 +583,13 @@ impl ConfigBuilder {
             Some(_) => None,
             None => fields.parsed_auth_type()?,
         };
-        let host = match &fields.host {
+        let (host, scheme_assumed) = match &fields.host {
+            None if !use_env => {
+                return Err(Error::Config(format!(
+                    "no host configured: {}",
+                    build_only(ENV_HOST, "host(..)")
+                )))
+            }
             None => {
                 return Err(Error::Config(format!(
                     "no host configured: set {ENV_HOST} or `host` in {}",
@@ -546,14 +603,42 @@ impl ConfigBuilder {
                 ))
             })?,
         };
-        let credentials = match self.provider {
-            Some(p) => Credentials::Provider(p),
-            None => fields.credentials(auth_type, &hint)?,
+        let (credentials, credentials_origin) = match self.provider {
+            Some(p) => {
+                let origin = format!(
+                    "credentials of the `{}` credentials provider",
+                    p.auth_type()
+                );
+                (Credentials::Provider(p), origin)
+            }
+            None => match fields.credentials(auth_type, &hint) {
+                Ok(c) => {
+                    let origin = fields.origin(&c, home.as_deref());
+                    (c, origin)
+                }
+                Err(Error::Config(msg)) if !use_env && msg.starts_with(NO_CREDENTIALS) => {
+                    let empty = if empty_builder_token {
+                        "the token given to ConfigBuilder::token is empty; "
+                    } else {
+                        ""
+                    };
+                    return Err(Error::Config(format!(
+                        "{NO_CREDENTIALS}: {empty}{}",
+                        build_only(
+                            ENV_TOKEN,
+                            "token(..) (or client_id(..) and client_secret(..) for OAuth M2M)"
+                        )
+                    )));
+                }
+                Err(e) => return Err(e),
+            },
         };
 
         Ok(Config {
             host,
+            scheme_assumed,
             credentials,
+            credentials_origin,
             profile: profile_used,
             retry: self.retry.unwrap_or_default(),
             connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
@@ -573,6 +658,22 @@ enum Source {
 }
 
 impl Source {
+    /// Where a credential came from, for [`Config::credentials_origin`]: `from the builder`,
+    /// `from DATABRICKS_TOKEN`, `from profile `dev` in ~/.databrickscfg`.
+    fn origin(&self, home: Option<&str>) -> String {
+        match self {
+            Source::Explicit => "from the builder".to_string(),
+            Source::Env(name) => format!("from {name}"),
+            Source::File { path, profile } => {
+                let shown = match home.and_then(|h| path.strip_prefix(h).ok()) {
+                    Some(rest) => format!("~/{}", rest.display()),
+                    None => path.display().to_string(),
+                };
+                format!("from profile `{profile}` in {shown}")
+            }
+        }
+    }
+
     /// `key` is the config-file key of the value.
     fn describe(&self, key: &str) -> String {
         match self {
@@ -740,6 +841,29 @@ impl Fields {
         }
     }
 
+    /// [`Config::credentials_origin`] of credentials built from these fields.
+    fn origin(&self, credentials: &Credentials, home: Option<&str>) -> String {
+        let from = |field: &Option<(String, Source)>| {
+            field
+                .as_ref()
+                .map(|(_, s)| s.origin(home))
+                .unwrap_or_default()
+        };
+        match credentials {
+            Credentials::Pat { .. } => format!("personal access token {}", from(&self.token)),
+            Credentials::OAuthM2M { client_id, .. } => format!(
+                "OAuth token of service principal `{client_id}` (client secret {})",
+                from(&self.client_secret)
+            ),
+            Credentials::Provider(p) => {
+                format!(
+                    "credentials of the `{}` credentials provider",
+                    p.auth_type()
+                )
+            }
+        }
+    }
+
     fn any_credential_value(&self) -> bool {
         self.token.is_some() || self.client_id.is_some() || self.client_secret.is_some()
     }
@@ -851,7 +975,7 @@ impl Fields {
                         m2m_incomplete("incomplete oauth-m2m configuration".to_string())
                     }),
                     (None, None) => Err(Error::Config(format!(
-                        "no credentials configured: set {ENV_TOKEN} (personal access token), or \
+                        "{NO_CREDENTIALS}: set {ENV_TOKEN} (personal access token), or \
                          {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} (OAuth M2M), or `token` / \
                          `client_id` and `client_secret` in {location}"
                     ))),
@@ -883,12 +1007,13 @@ fn expand_home(path: &Path, home: Option<&str>) -> PathBuf {
     }
 }
 
-/// Add `https://` when no scheme is given, check the URL, drop trailing slashes.
-fn normalize_host(raw: &str) -> Result<String, String> {
+/// Add `https://` when no scheme is given (and say so: the `bool`), check the URL, drop
+/// trailing slashes; refuse a path.
+fn normalize_host(raw: &str) -> Result<(String, bool), String> {
     let raw = raw.trim();
-    let (scheme, rest) = match raw.split_once("://") {
-        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
-        None => ("https".to_string(), raw),
+    let (scheme, rest, assumed) = match raw.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest, false),
+        None => ("https".to_string(), raw, true),
     };
     if scheme != "https" && scheme != "http" {
         return Err(format!("unsupported scheme `{scheme}`; use https://"));
@@ -907,7 +1032,16 @@ fn normalize_host(raw: &str) -> Result<String, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not contain a query or fragment".to_string());
     }
-    Ok(candidate.trim_end_matches('/').to_string())
+    let candidate = candidate.trim_end_matches('/');
+    let path = url.path().trim_end_matches('/');
+    if !path.is_empty() {
+        let bare = url.origin().ascii_serialization();
+        return Err(format!(
+            "the host is the workspace URL without a path: remove `{path}` and use `{bare}` \
+             (every call adds its own /api/... path)"
+        ));
+    }
+    Ok((candidate.to_string(), assumed))
 }
 
 #[cfg(test)]
@@ -1407,10 +1541,6 @@ client_secret = ci-secret
         assert_eq!(ok("localhost:8080"), "https://localhost:8080");
         assert_eq!(ok("127.0.0.1:9000/"), "https://127.0.0.1:9000");
         assert_eq!(ok("HTTPS://h.example.com/"), "https://h.example.com");
-        assert_eq!(
-            ok("https://proxy.example.com/dbx/ws1/"),
-            "https://proxy.example.com/dbx/ws1"
-        );
 
         for bad in [
             "ftp://h.example.com",
@@ -1427,6 +1557,174 @@ client_secret = ci-secret
             .token(TOKEN)
             .resolve_with_env(env(&[(ENV_HOST, "ftp://x")])));
         assert!(msg.contains(ENV_HOST), "{msg}");
+    }
+
+    #[test]
+    fn a_host_with_a_path_is_rejected_naming_the_fix() {
+        let msg = err(Config::builder()
+            .host("http://127.0.0.1:8080/api/2.0")
+            .token(TOKEN)
+            .build());
+        assert_eq!(
+            msg,
+            "invalid host `http://127.0.0.1:8080/api/2.0` (set on the ConfigBuilder): the host is \
+             the workspace URL without a path: remove `/api/2.0` and use `http://127.0.0.1:8080` \
+             (every call adds its own /api/... path)"
+        );
+        for (bad, path, bare) in [
+            (
+                "https://proxy.example.com/dbx/ws1/",
+                "/dbx/ws1",
+                "https://proxy.example.com",
+            ),
+            (
+                "dbc-1.cloud.databricks.com/browse/folders/123",
+                "/browse/folders/123",
+                "https://dbc-1.cloud.databricks.com",
+            ),
+        ] {
+            let msg = err(Config::builder()
+                .token(TOKEN)
+                .resolve_with_env(env(&[(ENV_HOST, bad)])));
+            assert!(
+                msg.starts_with(&format!("invalid host `{bad}` (from {ENV_HOST})"))
+                    && msg.contains(&format!("remove `{path}` and use `{bare}`")),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_host_without_a_scheme_is_https_and_the_config_says_so() {
+        let c = |h: &str| {
+            Config::builder()
+                .host(h)
+                .token(TOKEN)
+                .build()
+                .expect("valid host")
+        };
+        let assumed = c("localhost:8080");
+        assert_eq!(assumed.host(), "https://localhost:8080");
+        assert!(assumed.scheme_assumed());
+        assert!(!c("http://localhost:8080").scheme_assumed());
+        assert!(!c("https://localhost:8080").scheme_assumed());
+    }
+
+    #[test]
+    fn build_does_not_read_the_environment_and_says_so() {
+        // `build()` with an empty token while DATABRICKS_TOKEN is set: the message says that
+        // build() did not read it, and how to combine the two, without the value.
+        let with_token = env(&[(ENV_TOKEN, TOKEN), (ENV_HOST, "h.example.com")]);
+        let msg = err(Config::builder()
+            .host("h.example.com")
+            .token("")
+            .resolve_inner(&with_token, false));
+        assert!(msg.starts_with("no credentials configured: "), "{msg}");
+        assert!(
+            msg.contains("the token given to ConfigBuilder::token is empty"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("ConfigBuilder::build() reads neither the environment")
+                && msg.contains(&format!("({ENV_TOKEN} is set but was not read)"))
+                && msg.contains("call ConfigBuilder::resolve()"),
+            "{msg}"
+        );
+        assert!(!msg.contains(TOKEN), "{msg}");
+
+        // Nothing set anywhere: no claim that the variable is set.
+        let msg = err(Config::builder()
+            .host("h.example.com")
+            .resolve_inner(&env(&[]), false));
+        assert!(
+            msg.starts_with("no credentials configured: set it with ConfigBuilder::token(..)"),
+            "{msg}"
+        );
+        assert!(!msg.contains("is set but was not read"), "{msg}");
+
+        // The same for the host.
+        let msg = err(Config::builder()
+            .token(TOKEN)
+            .resolve_inner(&with_token, false));
+        assert!(
+            msg.starts_with("no host configured: set it with ConfigBuilder::host(..)")
+                && msg.contains(&format!("({ENV_HOST} is set but was not read)")),
+            "{msg}"
+        );
+
+        // resolve() combines them: the empty builder token counts as unset.
+        let c = Config::builder()
+            .token("")
+            .resolve_with_env(with_token)
+            .expect("resolve reads the environment");
+        assert_eq!(token_of(&c), TOKEN);
+        assert_eq!(
+            c.credentials_origin(),
+            "personal access token from DATABRICKS_TOKEN"
+        );
+    }
+
+    #[test]
+    fn credentials_origin_names_the_source_never_the_value() {
+        let c = Config::builder()
+            .host("h")
+            .token(TOKEN)
+            .build()
+            .expect("config");
+        assert_eq!(
+            c.credentials_origin(),
+            "personal access token from the builder"
+        );
+
+        let home = TempHome::new(Some(&format!(
+            "[dev]\nhost = dev.example.com\ntoken = {TOKEN}\n"
+        )));
+        let c = Config::builder()
+            .profile("dev")
+            .resolve_with_env(env(&[("HOME", home.path())]))
+            .expect("profile");
+        assert_eq!(
+            c.credentials_origin(),
+            "personal access token from profile `dev` in ~/.databrickscfg"
+        );
+
+        let file = TempFile::new(PROFILES);
+        let c = Config::builder()
+            .profile("ci-sp")
+            .resolve_with_env(env(&[(ENV_CONFIG_FILE, file.path())]))
+            .expect("file");
+        assert_eq!(
+            c.credentials_origin(),
+            format!(
+                "OAuth token of service principal `ci-client` (client secret from profile \
+                 `ci-sp` in {})",
+                file.path()
+            )
+        );
+
+        let c = Config::builder()
+            .resolve_with_env(env(&[(ENV_HOST, "h"), (ENV_TOKEN, TOKEN)]))
+            .expect("env");
+        assert_eq!(
+            c.credentials_origin(),
+            "personal access token from DATABRICKS_TOKEN"
+        );
+        let m2m = Config::builder()
+            .host("h")
+            .client_id("visible-id")
+            .client_secret(SECRET)
+            .build()
+            .expect("m2m");
+        assert_eq!(
+            m2m.credentials_origin(),
+            "OAuth token of service principal `visible-id` (client secret from the builder)"
+        );
+        for origin in [c.credentials_origin(), m2m.credentials_origin()] {
+            assert!(
+                !origin.contains(TOKEN) && !origin.contains(SECRET),
+                "{origin}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! parses every error shape the service is known to send: the normal envelope, the integer
 //! `error_code` of legacy 401/403 answers, the SCIM error schema, API 1.2's `{"error": ...}`,
 //! `ERROR_CODE: message` plain text, HTML pages and empty bodies.
+//!
+//! Every message says what failed once: an error either writes its cause into its own text
+//! (and has no `source()`), or leaves it to `source()`; never both, so a printer that walks the
+//! chain ([`Report`]) shows each cause once. A credential the workspace rejects is reported as
+//! [`Error::CredentialRejected`], which names where the credential came from (never its value).
 
 use std::time::Duration;
 
@@ -26,9 +31,23 @@ pub enum Error {
     /// The configuration is incomplete or contradictory; the message names what to fix.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// No HTTP response could be obtained.
-    #[error("transport error: {0}")]
+    /// No HTTP response could be obtained. The message names the host, what failed, the
+    /// attempts made and what to try (see [`crate::TransportError::in_context`]).
+    #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
+    /// Databricks rejected the credential (401, or 403 "Invalid access token."): the message
+    /// says which credential and where it came from (never its value); `source()` is
+    /// Databricks' answer. [`Error::api`] and the predicates answer for that answer as for
+    /// [`Error::Api`].
+    #[error("{host} rejected the {credential}{}", rejection_hint(.source))]
+    CredentialRejected {
+        /// The workspace URL.
+        host: String,
+        /// The credential and its origin, e.g. `personal access token from DATABRICKS_TOKEN`.
+        credential: String,
+        /// Databricks' answer.
+        source: Box<ApiError>,
+    },
     /// The call (or the overall retry deadline) ran out of time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -65,11 +84,41 @@ pub enum Error {
     /// A paginated listing returned the same page token twice.
     #[error("pagination loop: the server returned page token {0:?} twice")]
     PaginationLoop(String),
+    /// The call failed after an attempt that may have been applied: see
+    /// [`Error::is_outcome_unknown`]. `source` is the last attempt's failure; the predicates
+    /// ([`Error::api`], [`Error::is_not_found`], [`Error::is_timeout`], ...) answer for it.
+    /// Displayed without its cause, which is its `source()` (print the chain with
+    /// [`Report`]).
+    #[error("the request may have been applied; {}", if *.idempotent {
+        "it is idempotent, but no attempt after that one succeeded"
+    } else {
+        "it was not retried because it is not idempotent"
+    })]
+    OutcomeUnknown {
+        /// Whether the call is idempotent (the client may have sent it again after the
+        /// ambiguous attempt); false when the client stopped there because it is not.
+        idempotent: bool,
+        /// The last attempt's failure.
+        source: Box<Error>,
+    },
+}
+
+/// What to do about a rejected credential.
+fn rejection_hint(answer: &ApiError) -> &'static str {
+    if answer.status == StatusCode::UNAUTHORIZED {
+        ": it was not accepted for this API; check that it is meant for this workspace"
+    } else {
+        ": it is invalid, expired or revoked, or belongs to another workspace; create a new one \
+         (User Settings > Developer > Access tokens) or use another profile"
+    }
 }
 
 /// An error answer from the Databricks REST API.
+///
+/// Displayed as `ERROR_CODE (status): message [request id …]`; a legacy numeric `error_code`
+/// equal to the status (`{"error_code": 403, ...}`) is not repeated: `403 Forbidden: message`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{error_code} ({status}): {message}{}", request_id.as_ref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
+#[error("{}: {message}{}", code_and_status(error_code, *status), request_id.as_ref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
 pub struct ApiError {
     /// HTTP status of the answer.
     pub status: StatusCode,
@@ -217,6 +266,15 @@ impl ApiError {
     }
 }
 
+/// `ERROR_CODE (404 Not Found)`, or just `403 Forbidden` when the code is the status' number.
+fn code_and_status(error_code: &str, status: StatusCode) -> String {
+    if error_code == status.as_str() {
+        status.to_string()
+    } else {
+        format!("{error_code} ({status})")
+    }
+}
+
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -349,12 +407,42 @@ fn extract_req_id(message: &str) -> Option<String> {
 }
 
 impl Error {
-    /// The API error, when this is one.
+    /// The API error, when this is one (also the answer of [`Error::CredentialRejected`]; for [`Error::OutcomeUnknown`], the last attempt's).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
+            Error::Api(e) | Error::CredentialRejected { source: e, .. } => Some(e),
+            Error::OutcomeUnknown { source, .. } => source.api(),
             _ => None,
         }
+    }
+
+    /// The request may have been applied by the server although the call failed: an attempt
+    /// ended in a way that does not say whether the server did the work (the client's
+    /// timeout, a transport timeout, a connection that broke after the request was sent, a 504
+    /// answer), and either the call is not idempotent, so the client did not send it again, or
+    /// it is, was sent again, and the last attempt failed too (e.g. a repeated delete answering
+    /// `RESOURCE_DOES_NOT_EXIST` because the first attempt deleted it). GET, HEAD and OPTIONS
+    /// calls change nothing and are never reported so.
+    ///
+    /// The client never guesses: look at the workspace to learn what happened (that is what
+    /// the soak test `tests/soak.rs` does). The error's `Display` starts with "the request may
+    /// have been applied". A call that failed without this mark did not take effect; one that
+    /// succeeded took effect once.
+    ///
+    /// Calls that cannot be made safe, and so report this after an ambiguous failure instead
+    /// of being repeated (see `docs/architecture.md`, "Retries and ambiguous outcomes"):
+    /// creates with no idempotency key (jobs `create`, tokens `create`, secret scopes `create`,
+    /// SCIM users, groups and service principals `POST`, groups 2.0 `create`), clusters `create`
+    /// and jobs `run-now` / `runs/submit` without an `idempotency_token`, SCIM `PATCH`, groups
+    /// 2.0 `add-member` / `remove-member`, clusters `edit` / `update` / `resize`, jobs
+    /// `runs/repair`, DBFS `move`, and DBFS `create` / `put` and workspace `import` without
+    /// overwrite. DBFS `add-block` is one too, but the streaming upload starts again instead
+    /// when it can re-read its source. Idempotent calls (puts that overwrite, deletes, creates
+    /// with an idempotency token) are repeated; they report this only when no later attempt
+    /// succeeded, e.g. a repeated delete answering `RESOURCE_DOES_NOT_EXIST` (then
+    /// [`Error::is_not_found`] is true as well: the resource is gone, perhaps by this call).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
     }
 
     /// The HTTP status of an API error.
@@ -452,12 +540,13 @@ impl Error {
     /// outcome of an attempt (configuration, decode, OAuth...) are never retried.
     pub fn retry_decision(&self, idempotency: Idempotency) -> RetryDecision {
         let attempt = match self {
-            Error::Api(e) => Attempt::Answer {
+            Error::Api(e) | Error::CredentialRejected { source: e, .. } => Attempt::Answer {
                 status: e.status,
                 error_code: Some(e.error_code.as_str()),
             },
             Error::Timeout(_) => Attempt::TimedOut,
             Error::Transport(t) => Attempt::Transport(t.kind),
+            Error::OutcomeUnknown { source, .. } => return source.retry_decision(idempotency),
             _ => return RetryDecision::Stop,
         };
         crate::retry::classify(idempotency, &attempt)
@@ -465,6 +554,9 @@ impl Error {
 
     /// A timeout, either the client's own or a 504 / `DEADLINE_EXCEEDED` answer.
     pub fn is_timeout(&self) -> bool {
+        if let Error::OutcomeUnknown { source, .. } = self {
+            return source.is_timeout();
+        }
         matches!(self, Error::Timeout(_))
             || matches!(self, Error::Transport(t) if t.kind == crate::transport::TransportErrorKind::Timeout)
             || self.status() == Some(StatusCode::GATEWAY_TIMEOUT)
@@ -474,6 +566,38 @@ impl Error {
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Api(Box::new(e))
+    }
+}
+
+/// Displays an error and every cause in its `source()` chain, one per line:
+///
+/// ```text
+/// local I/O failed on /tmp/out.bin
+///   caused by: No space left on device (os error 28)
+/// ```
+///
+/// The errors of this SDK never repeat a cause in their own text, so each appears once. The
+/// examples of every crate print their errors this way.
+///
+/// ```
+/// let e = dbx_core::TransferError::io("/tmp/a.txt", std::io::Error::other("disk on fire"));
+/// assert_eq!(
+///     dbx_core::error::Report(&e).to_string(),
+///     "local I/O failed on /tmp/a.txt\n  caused by: disk on fire"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, "\n  caused by: {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
 }
 

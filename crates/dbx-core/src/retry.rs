@@ -15,7 +15,8 @@
 //!   own definition of these methods) and calls marked idempotent by the API crate or the
 //!   caller (see [`crate::CallOptions`]). A POST or PATCH is never sent again after it may
 //!   have been processed, unless marked idempotent.
-//! * Everything else (other 4xx and 5xx answers, requests that could not be built) is final.
+//! * Everything else (other 4xx and 5xx answers, requests that could not be built, a failed TLS
+//!   handshake: a plain-HTTP server behind an `https://` URL, an untrusted certificate) is final.
 //! * Exponential backoff with full jitter, capped; an overall deadline; a maximum attempt count
 //!   ([`RetryPolicy`]).
 //!
@@ -232,6 +233,7 @@ mod tests {
             (Attempt::Transport(TransportErrorKind::Timeout), Stop, Retry),
             (Attempt::Transport(TransportErrorKind::Io), Stop, Retry),
             (Attempt::Transport(TransportErrorKind::Request), Stop, Stop),
+            (Attempt::Transport(TransportErrorKind::Tls), Stop, Stop),
         ];
         for (attempt, not_idempotent, idempotent) in cases {
             assert_eq!(

@@ -19,10 +19,11 @@ pub enum TransferError {
     /// An API call failed (the API's own error, a timeout, a transport failure...).
     #[error(transparent)]
     Api(#[from] Error),
-    /// A local file, folder, reader or writer failed.
-    #[error("{}", match path {
-        Some(p) => format!("{}: {source}", p.display()),
-        None => format!("local I/O failed: {source}"),
+    /// A local file, folder, reader or writer failed. The message names the path (when the
+    /// failure concerns one); the I/O error is the `source()`, not repeated in the message.
+    #[error("local I/O failed{}", match path {
+        Some(p) => format!(" on {}", p.display()),
+        None => String::new(),
     })]
     Io {
         /// The local path, when the failure concerns one.
@@ -92,6 +93,12 @@ impl TransferError {
     /// [`Error::error_code`] of the API error.
     pub fn error_code(&self) -> Option<&str> {
         self.api().and_then(Error::error_code)
+    }
+
+    /// [`Error::is_outcome_unknown`]: an API call failed after an attempt the server may have
+    /// applied; what the transfer left in the workspace is not known.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.api().is_some_and(Error::is_outcome_unknown)
     }
 
     /// [`Error::is_not_found`]: the remote path (or handle) does not exist.
@@ -165,10 +172,18 @@ mod tests {
 
         let missing = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
         let e = TransferError::io("/tmp/a.txt", missing());
-        assert_eq!(e.to_string(), "/tmp/a.txt: gone");
+        assert_eq!(e.to_string(), "local I/O failed on /tmp/a.txt");
+        assert_eq!(
+            crate::error::Report(&e).to_string(),
+            "local I/O failed on /tmp/a.txt\n  caused by: gone"
+        );
         assert!(!e.is_not_found(), "a local failure is not an API answer");
         let e = TransferError::from(missing());
-        assert_eq!(e.to_string(), "local I/O failed: gone");
+        assert_eq!(e.to_string(), "local I/O failed");
+        assert_eq!(
+            std::error::Error::source(&e).map(ToString::to_string),
+            Some("gone".to_string())
+        );
         assert_eq!(
             e.retry_decision(Idempotency::Idempotent),
             RetryDecision::Stop

@@ -180,9 +180,24 @@ async fn client_timeouts_are_retried_only_when_safe() {
         .execute(Request::post("/api/2.0/dbfs/add-block").options(opts.clone()))
         .await
         .expect_err("POST times out");
+    // The POST may have arrived: the error says so, around the timeout.
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(100)),
+        matches!(&err, Error::OutcomeUnknown { idempotent: false, source }
+            if matches!(**source, Error::Timeout(d) if d == Duration::from_millis(100))),
         "{err:?}"
+    );
+    assert!(err.is_outcome_unknown() && err.is_timeout());
+    // The cause is the error's `source()`, shown once by a chain printer.
+    assert_eq!(
+        err.to_string(),
+        "the request may have been applied; it was not retried because it is not idempotent"
+    );
+    assert!(
+        dbx_core::error::Report(&err).to_string().starts_with(
+            "the request may have been applied; it was not retried because it is not idempotent\n  caused by: timed out"
+        ),
+        "{}",
+        dbx_core::error::Report(&err)
     );
     assert_eq!(hits(&server).await, 1, "timed-out POST must not be resent");
     let v: Value = client
@@ -299,7 +314,8 @@ async fn broken_connections_after_sending_are_retried_only_when_safe() {
         .await
         .expect_err("reset");
     assert!(
-        matches!(err, Error::Transport(ref e) if e.kind == TransportErrorKind::Io),
+        matches!(&err, Error::OutcomeUnknown { idempotent: false, source }
+            if matches!(**source, Error::Transport(ref e) if e.kind == TransportErrorKind::Io)),
         "{err:?}"
     );
     assert_eq!(t.requests().len(), 1);
@@ -408,4 +424,75 @@ async fn requests_carry_headers_and_decode_errors_name_the_path() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     assert!(ua.starts_with("dbx-rs/"), "{ua}");
+}
+
+#[tokio::test]
+async fn an_idempotent_call_that_fails_after_an_ambiguous_attempt_is_outcome_unknown() {
+    // A delete whose first attempt timed out at the gateway (and did delete), then answered
+    // "does not exist": not a plain not-found, since this call may have deleted it.
+    let t = ReplayTransport::new()
+        .respond_json(
+            504,
+            json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+        )
+        .respond_json(
+            404,
+            json!({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no such secret"}),
+        );
+    let client = replay_client(t.clone());
+    let err = client
+        .execute(Request::post("/api/2.0/secrets/delete").default_idempotent(true))
+        .await
+        .expect_err("not found after a 504");
+    assert_eq!(t.requests().len(), 2);
+    assert!(err.is_outcome_unknown() && err.is_not_found(), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("the request may have been applied; it is idempotent"),
+        "{err}"
+    );
+
+    // Failures before anything could be applied (429, 503, refused connections) and reads are
+    // never outcome-unknown; neither is a plain 504 on a GET.
+    let t = ReplayTransport::new()
+        .respond_json(
+            429,
+            json!({"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow"}),
+        )
+        .respond_json(
+            400,
+            json!({"error_code": "INVALID_PARAMETER_VALUE", "message": "bad"}),
+        );
+    let err = replay_client(t)
+        .execute(Request::post("/api/2.0/jobs/create"))
+        .await
+        .expect_err("400");
+    assert!(
+        !err.is_outcome_unknown() && err.is_invalid_parameter(),
+        "{err:?}"
+    );
+    let t = ReplayTransport::new()
+        .respond_json(504, json!({}))
+        .respond_json(
+            404,
+            json!({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "x"}),
+        );
+    let err = replay_client(t)
+        .execute(Request::get("/api/2.0/jobs/get"))
+        .await
+        .expect_err("404");
+    assert!(!err.is_outcome_unknown() && err.is_not_found(), "{err:?}");
+
+    // A non-idempotent POST answered 504 stops there, and says why.
+    let t = ReplayTransport::new().respond_json(
+        504,
+        json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+    );
+    let err = replay_client(t.clone())
+        .execute(Request::post("/api/2.1/jobs/create"))
+        .await
+        .expect_err("504");
+    assert_eq!(t.requests().len(), 1);
+    assert!(err.is_outcome_unknown() && err.is_timeout() && !err.is_retryable());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(504));
 }

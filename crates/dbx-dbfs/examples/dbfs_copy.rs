@@ -9,8 +9,9 @@
 //! `create`/`add-block`/`close`; downloads run four 1 MiB reads at a time. Memory stays at a few
 //! MiB whatever the file size.
 //!
-//! Without `DATABRICKS_HOST` the copy goes to an emulator started in this process (handy to
-//! measure the client: `dbfs_copy big.bin dbfs:/tmp/big.bin`); its files vanish on exit.
+//! With neither `DATABRICKS_HOST` nor `DATABRICKS_TOKEN` set the copy goes to an emulator
+//! started in this process (handy to measure the client: `dbfs_copy big.bin dbfs:/tmp/big.bin`);
+//! its files vanish on exit. Only one of the two set is an error.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -29,7 +30,8 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dbfs_copy: {e}");
+            // The error and its causes, with Display.
+            eprintln!("dbfs_copy: {}", dbx_core::error::Report(&*e));
             ExitCode::FAILURE
         }
     }
@@ -56,20 +58,40 @@ async fn run() -> Result<(), BoxError> {
         (true, false) => false,
         _ => return Err(USAGE.into()),
     };
-    // Keep the emulator (if any) alive until the copy is done.
-    let (config, _emulator) = if std::env::var_os("DATABRICKS_HOST").is_some() {
-        (Config::from_env()?, None)
-    } else {
-        let server = dbx_mock_server::MockServer::start().await?;
-        eprintln!(
-            "DATABRICKS_HOST is not set: using an in-process emulator at {}",
-            server.url()
-        );
-        let config = Config::builder()
-            .host(server.url())
-            .token(server.admin_token())
-            .build()?;
-        (config, Some(server))
+    // Keep the emulator (if any) alive until the copy is done. Both variables name a
+    // workspace, neither means the emulator; only one of them is an error rather than a guess.
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let (config, _emulator) = match (set("DATABRICKS_HOST"), set("DATABRICKS_TOKEN")) {
+        (true, true) => (Config::from_env()?, None),
+        (false, false) => {
+            let server = dbx_mock_server::MockServer::start().await?;
+            eprintln!(
+                "neither DATABRICKS_HOST nor DATABRICKS_TOKEN is set: using an in-process \
+                 emulator at {}",
+                server.url()
+            );
+            let config = Config::builder()
+                .host(server.url())
+                .token(server.admin_token())
+                .build()?;
+            (config, Some(server))
+        }
+        (true, false) => {
+            return Err(
+                "DATABRICKS_HOST is set but DATABRICKS_TOKEN is not: set both to copy \
+                        to or from that workspace, or unset DATABRICKS_HOST to use an \
+                        in-process emulator"
+                    .into(),
+            )
+        }
+        (false, true) => {
+            return Err(
+                "DATABRICKS_TOKEN is set but DATABRICKS_HOST is not: set both to copy \
+                        to or from a workspace, or unset DATABRICKS_TOKEN to use an \
+                        in-process emulator"
+                    .into(),
+            )
+        }
     };
     let dbfs = DbfsApi::new(Client::new(config)?);
     let started = Instant::now();

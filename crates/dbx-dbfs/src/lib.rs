@@ -807,7 +807,11 @@ pub(crate) mod tests {
         let a = api(&t);
         a.add_block(Handle(1), b"a").await.expect("429 then ok");
         let err = a.add_block(Handle(1), b"b").await.expect_err("not retried");
-        assert!(matches!(err, Error::Transport(_)), "{err}");
+        assert!(err.is_outcome_unknown(), "{err}");
+        assert!(
+            matches!(&err, Error::OutcomeUnknown { source, .. } if matches!(**source, Error::Transport(_))),
+            "{err}"
+        );
         assert_eq!(t.requests().len(), 3);
         // A broken close is repeated: closing twice is harmless.
         let t2 = ReplayTransport::new()

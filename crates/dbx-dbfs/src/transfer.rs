@@ -53,8 +53,54 @@ pub struct DeleteSummary {
 type ProgressFn<'a> = Box<dyn FnMut(Progress) + Send + 'a>;
 
 enum Source<R> {
-    Reader(R),
+    /// Read once: an upload from it cannot start again.
+    Reader(Option<R>),
     File(PathBuf),
+    Bytes(Bytes),
+}
+
+/// How many times an upload starts again after an `add-block` whose outcome is unknown.
+const MAX_RESTARTS: u32 = 3;
+
+/// An open upload source: the caller's reader, a local file, or bytes in memory.
+type SourceReader<R> = Either<R, Either<tokio::fs::File, io::Cursor<Bytes>>>;
+
+impl<R> Source<R> {
+    /// Whether the source can be read again from the start (a local file, bytes in memory).
+    fn rereadable(&self) -> bool {
+        !matches!(self, Source::Reader(_))
+    }
+
+    /// Open the source from its start, with its length when known.
+    async fn open(&mut self) -> Result<(SourceReader<R>, Option<u64>), TransferError> {
+        match self {
+            Source::Reader(r) => match r.take() {
+                Some(r) => Ok((Either::Left(r), None)),
+                None => Err(TransferError::Io {
+                    path: None,
+                    source: io::Error::other("the upload's reader was already consumed"),
+                }),
+            },
+            Source::File(local) => {
+                let file = tokio::fs::File::open(&*local)
+                    .await
+                    .map_err(|e| TransferError::io(&*local, e))?;
+                let len = file
+                    .metadata()
+                    .await
+                    .map_err(|e| TransferError::io(&*local, e))?
+                    .len();
+                Ok((Either::Right(Either::Left(file)), Some(len)))
+            }
+            Source::Bytes(b) => {
+                let len = b.len() as u64;
+                Ok((
+                    Either::Right(Either::Right(io::Cursor::new(b.clone()))),
+                    Some(len),
+                ))
+            }
+        }
+    }
 }
 
 enum Sink<W> {
@@ -69,17 +115,37 @@ impl DbfsApi {
     /// order; the next block is read and encoded while the previous one is in flight, so memory
     /// stays at a few MiB whatever the size. If anything fails after `create`, the handle is
     /// closed and the partial file deleted before the error is returned.
+    ///
+    /// `add-block` is not idempotent (a repeated block would be appended twice), so it is never
+    /// sent again after an attempt the server may have applied (a timeout, a broken connection,
+    /// a 504). An upload from a reader then fails with an error whose
+    /// [`TransferError::is_outcome_unknown`] is true (the partial file is deleted as for any
+    /// failure). Uploads whose source can be read again ([`DbfsApi::upload_file`],
+    /// [`DbfsApi::upload_bytes`]) start again instead, from an overwriting `create`, up to three
+    /// times (progress then starts again from 0).
     pub fn upload<R>(&self, path: &str, reader: R) -> Upload<'_, R>
     where
         R: AsyncRead + Unpin + Send,
     {
-        Upload::new(self, path, Source::Reader(reader))
+        Upload::new(self, path, Source::Reader(Some(reader)))
     }
 
     /// Start a streaming upload of the local file `local` to `path` (see [`DbfsApi::upload`]).
-    /// The progress callback knows the total.
+    /// The progress callback knows the total. The file is read again from the start if an
+    /// `add-block`'s outcome is unknown.
     pub fn upload_file(&self, path: &str, local: impl AsRef<Path>) -> Upload<'_, tokio::fs::File> {
         Upload::new(self, path, Source::File(local.as_ref().to_path_buf()))
+    }
+
+    /// Start a streaming upload of `contents`, already in memory, to `path` (see
+    /// [`DbfsApi::upload`]): blocks of [`MAX_BLOCK_SIZE`] through `create` / `add-block` /
+    /// `close`, started again from the first block if an `add-block`'s outcome is unknown.
+    pub fn upload_bytes(
+        &self,
+        path: &str,
+        contents: impl Into<Bytes>,
+    ) -> Upload<'_, &'static [u8]> {
+        Upload::new(self, path, Source::Bytes(contents.into()))
     }
 
     /// Start a download of `path` into `writer` with `read` calls of at most
@@ -197,36 +263,40 @@ where
     /// Run the upload.
     pub async fn send(self) -> Result<UploadSummary, TransferError> {
         let path = normalize_path(&self.path)?;
-        let (mut reader, total) = match self.source {
-            Source::Reader(r) => (Either::Left(r), None),
-            Source::File(local) => {
-                let file = tokio::fs::File::open(&local)
-                    .await
-                    .map_err(|e| TransferError::io(&local, e))?;
-                let len = file
-                    .metadata()
-                    .await
-                    .map_err(|e| TransferError::io(&local, e))?
-                    .len();
-                (Either::Right(file), Some(len))
-            }
-        };
+        let mut source = self.source;
         let mut progress = self.progress;
-        let handle = self.api.create(&path, self.overwrite).await?;
-        let streamed = stream_blocks(
-            self.api,
-            handle,
-            &mut reader,
-            self.block_size,
-            total,
-            &mut progress,
-        )
-        .await;
-        let summary = match streamed {
-            Ok(s) => s,
-            Err(e) => {
-                cleanup(self.api, handle, &path).await;
-                return Err(e);
+        let mut overwrite = self.overwrite;
+        let mut restarts = 0;
+        let (handle, summary) = loop {
+            let (mut reader, total) = source.open().await?;
+            let handle = self.api.create(&path, overwrite).await?;
+            let streamed = stream_blocks(
+                self.api,
+                handle,
+                &mut reader,
+                self.block_size,
+                total,
+                &mut progress,
+            )
+            .await;
+            match streamed {
+                Ok(summary) => break (handle, summary),
+                // A block may or may not have been appended: start again from an empty file.
+                // Our `create` succeeded, so the file at `path` is ours to overwrite.
+                Err(e)
+                    if e.is_outcome_unknown() && source.rereadable() && restarts < MAX_RESTARTS =>
+                {
+                    restarts += 1;
+                    tracing::debug!(path = %path, restarts, error = %e, "block outcome unknown; starting the upload again");
+                    if let Err(e) = self.api.close(handle).await {
+                        tracing::debug!(%handle, error = %e, "closing the abandoned handle");
+                    }
+                    overwrite = Overwrite::Yes;
+                }
+                Err(e) => {
+                    cleanup(self.api, handle, &path).await;
+                    return Err(e);
+                }
             }
         };
         match self.api.close(handle).await {
@@ -609,10 +679,8 @@ mod tests {
             .send()
             .await
             .expect_err("fails");
-        assert!(
-            matches!(err, TransferError::Api(dbx_core::Error::Transport(_))),
-            "{err}"
-        );
+        // A reader cannot be read again: the upload fails, saying the block may have landed.
+        assert!(err.is_outcome_unknown(), "{err}");
         let r = t.requests();
         let paths: Vec<_> = r.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
@@ -666,6 +734,64 @@ mod tests {
             .expect_err("exists");
         assert!(err.is_already_exists());
         assert_eq!(t.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_upload_from_memory_starts_again_when_a_block_may_have_landed() {
+        let t = ReplayTransport::new()
+            .respond_json(200, json!({"handle": 4}))
+            .respond_json(200, json!({}))
+            .respond_json(
+                504,
+                json!({"error_code": "DEADLINE_EXCEEDED", "message": "slow"}),
+            )
+            // close of the abandoned handle, then the whole upload again
+            .respond_json(200, json!({}))
+            .respond_json(200, json!({"handle": 5}))
+            .respond_json(200, json!({}))
+            .respond_json(200, json!({}))
+            .respond_json(200, json!({}));
+        let data: Vec<u8> = (0..20u8).collect();
+        let summary = api(&t)
+            .upload_bytes("/p", data.clone())
+            .block_size(10)
+            .send()
+            .await
+            .expect("started again");
+        assert_eq!(summary.bytes, 20);
+        let r = t.requests();
+        let calls: Vec<_> = r.iter().map(|r| (r.path.as_str(), r.json())).collect();
+        assert_eq!(
+            calls,
+            [
+                (
+                    "/api/2.0/dbfs/create",
+                    json!({"path": "/p", "overwrite": false})
+                ),
+                (
+                    "/api/2.0/dbfs/add-block",
+                    json!({"handle": 4, "data": b64(&data[..10])})
+                ),
+                (
+                    "/api/2.0/dbfs/add-block",
+                    json!({"handle": 4, "data": b64(&data[10..])})
+                ),
+                ("/api/2.0/dbfs/close", json!({"handle": 4})),
+                (
+                    "/api/2.0/dbfs/create",
+                    json!({"path": "/p", "overwrite": true})
+                ),
+                (
+                    "/api/2.0/dbfs/add-block",
+                    json!({"handle": 5, "data": b64(&data[..10])})
+                ),
+                (
+                    "/api/2.0/dbfs/add-block",
+                    json!({"handle": 5, "data": b64(&data[10..])})
+                ),
+                ("/api/2.0/dbfs/close", json!({"handle": 5})),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -444,8 +444,3 @@ mod tests {
         assert!(!shown.contains("\"t\""), "{shown}");
     }
 }
-
-/// The README's examples, compiled as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

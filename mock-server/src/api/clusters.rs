@@ -26,7 +26,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::clusters::{fnv1a, Cluster, ClusterInfo, ClusterLevel, ClusterState, Size};
@@ -119,28 +119,32 @@ const EVENT_TYPES: &[&str] = &[
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0", "2.1"];
     vec![
-        Route::new(Method::POST, "clusters/create", V, create),
-        Route::new(Method::POST, "clusters/edit", V, edit),
-        Route::new(Method::POST, "clusters/update", V, update),
-        Route::new(Method::POST, "clusters/start", V, start),
-        Route::new(Method::POST, "clusters/restart", V, restart),
-        Route::new(Method::POST, "clusters/resize", V, resize),
-        Route::new(Method::POST, "clusters/delete", V, delete),
+        Route::new(Method::POST, "clusters/create", V, create).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/edit", V, edit).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/update", V, update).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/start", V, start).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/restart", V, restart).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/resize", V, resize).access(Access::DENIED),
+        Route::new(Method::POST, "clusters/delete", V, delete).access(Access::DENIED),
         Route::new(
             Method::POST,
             "clusters/permanent-delete",
             V,
             permanent_delete,
-        ),
-        Route::new(Method::GET, "clusters/get", V, get),
-        Route::new(Method::GET, "clusters/list", V, list),
-        Route::new(Method::POST, "clusters/pin", V, pin),
-        Route::new(Method::POST, "clusters/unpin", V, unpin),
-        Route::new(Method::POST, "clusters/events", V, events),
-        Route::new(Method::GET, "clusters/list-node-types", V, list_node_types),
-        Route::new(Method::GET, "clusters/list-zones", V, list_zones),
-        Route::new(Method::GET, "clusters/spark-versions", V, spark_versions),
-        Route::new(Method::POST, "clusters/change-owner", V, change_owner),
+        )
+        .access(Access::DENIED),
+        Route::new(Method::GET, "clusters/get", V, get).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "clusters/pin", V, pin).access(Access::AdminOnly),
+        Route::new(Method::POST, "clusters/unpin", V, unpin).access(Access::AdminOnly),
+        Route::new(Method::POST, "clusters/events", V, events).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list-node-types", V, list_node_types)
+            .access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/list-zones", V, list_zones).access(Access::AnyUser),
+        Route::new(Method::GET, "clusters/spark-versions", V, spark_versions)
+            .access(Access::AnyUser),
+        Route::new(Method::POST, "clusters/change-owner", V, change_owner)
+            .access(Access::AdminOnly),
     ]
 }
 
@@ -291,7 +295,14 @@ enum RuntimeEngine {
     Photon,
 }
 
-/// Validate a worker size: `num_workers` ≥ 0, or `autoscale` with 0 ≤ min ≤ max; not both.
+/// The most workers a cluster may have. The service caps cluster size by the workspace's
+/// quotas [inf: no documented number]; without a cap, `num_workers: 4294967296` made `get` and
+/// `list` build one executor entry per worker and abort the process (found by
+/// `mock-server/tests/fuzz.rs`, regression test `huge_cluster_sizes_are_refused`).
+const MAX_WORKERS: i64 = 100_000;
+
+/// Validate a worker size: `num_workers` ≥ 0, or `autoscale` with 0 ≤ min ≤ max; not both;
+/// at most [`MAX_WORKERS`].
 fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result<(), ApiError> {
     if num_workers.is_some() && autoscale.is_some() {
         return Err(invalid(
@@ -302,6 +313,11 @@ fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result
         if n < 0 {
             return Err(invalid(format!(
                 "num_workers must be non-negative, got {n}."
+            )));
+        }
+        if n > MAX_WORKERS {
+            return Err(invalid(format!(
+                "num_workers must be at most {MAX_WORKERS}, got {n}."
             )));
         }
     }
@@ -315,6 +331,11 @@ fn check_size(num_workers: Option<i64>, autoscale: Option<&AutoScale>) -> Result
         if min < 0 {
             return Err(invalid(format!(
                 "autoscale.min_workers must be non-negative, got {min}."
+            )));
+        }
+        if max > MAX_WORKERS {
+            return Err(invalid(format!(
+                "autoscale.max_workers must be at most {MAX_WORKERS}, got {max}."
             )));
         }
         if max < min {
@@ -660,6 +681,9 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .opt_str("cluster_source")?
         .unwrap_or("API")
         .to_owned();
+    ctx.limits
+        .state
+        .check_new_cluster(ctx.state.clusters.iter().count())?;
     let now = ctx.now_ms;
     let clusters = &ctx.state.clusters;
     let id = new_cluster_id(now, |id| clusters.contains(id));

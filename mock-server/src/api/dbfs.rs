@@ -48,7 +48,7 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::dbfs::{
@@ -70,19 +70,22 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "dbfs/create", V, create),
-        Route::new(Method::POST, "dbfs/add-block", V, add_block).with_prepare(decode_block),
-        Route::new(Method::POST, "dbfs/close", V, close),
+        Route::new(Method::POST, "dbfs/create", V, create).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/add-block", V, add_block)
+            .access(Access::AnyUser)
+            .with_prepare(decode_block),
+        Route::new(Method::POST, "dbfs/close", V, close).access(Access::AnyUser),
         Route::new(Method::POST, "dbfs/put", V, put)
+            .access(Access::AnyUser)
             .with_prepare(put_contents)
             // The file part may be 2 GiB; allow for the form's other parts around it.
             .with_max_body(MAX_PUT + 64 * 1024),
-        Route::new(Method::GET, "dbfs/read", V, read),
-        Route::new(Method::GET, "dbfs/get-status", V, get_status),
-        Route::new(Method::GET, "dbfs/list", V, list),
-        Route::new(Method::POST, "dbfs/mkdirs", V, mkdirs),
-        Route::new(Method::POST, "dbfs/move", V, move_path),
-        Route::new(Method::POST, "dbfs/delete", V, delete),
+        Route::new(Method::GET, "dbfs/read", V, read).access(Access::AnyUser),
+        Route::new(Method::GET, "dbfs/get-status", V, get_status).access(Access::AnyUser),
+        Route::new(Method::GET, "dbfs/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/mkdirs", V, mkdirs).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/move", V, move_path).access(Access::AnyUser),
+        Route::new(Method::POST, "dbfs/delete", V, delete).access(Access::AnyUser),
     ]
 }
 
@@ -148,6 +151,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let now = ctx.now_ms;
     let dbfs = &mut ctx.state.dbfs;
     dbfs.purge_expired(now);
+    ctx.limits.state.check_dbfs_write(dbfs, Some(&path), 0)?;
     dbfs.write_file(&path, Content::default(), overwrite, now)?;
     dbfs.last_handle += 1;
     let handle = dbfs.last_handle;
@@ -190,6 +194,11 @@ fn add_block(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let handle = ctx.params.i64("handle")?;
     let data = ctx.take_bytes().unwrap_or_default();
     let now = ctx.now_ms;
+    ctx.state.dbfs.stream(handle, now)?;
+    let added = u64::try_from(data.len()).unwrap_or(u64::MAX);
+    ctx.limits
+        .state
+        .check_dbfs_write(&ctx.state.dbfs, None, added)?;
     let stream = ctx.state.dbfs.stream(handle, now)?;
     stream.content.push(data);
     stream.last_used_ms = now;
@@ -241,6 +250,9 @@ fn put(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         content.push(data);
     }
     let now = ctx.now_ms;
+    ctx.limits
+        .state
+        .check_dbfs_write(&ctx.state.dbfs, Some(&path), content.len())?;
     ctx.state.dbfs.write_file(&path, content, overwrite, now)?;
     Ok(Reply::empty())
 }
@@ -336,6 +348,7 @@ fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST dbfs/mkdirs {path}` → `{}`: the directory and its parents; existing ones are fine.
 fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
+    ctx.limits.state.check_dbfs_dirs(&ctx.state.dbfs, &path)?;
     let dbfs = &mut ctx.state.dbfs;
     // Walk from the root, creating as we go: a file on the way stops us, leaving the
     // directories made so far (as the documentation warns).

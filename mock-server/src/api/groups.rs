@@ -21,7 +21,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::identity::IdKind;
 use crate::state::USERS_GROUP;
@@ -30,13 +30,14 @@ use crate::state::USERS_GROUP;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "groups/create", V, create),
-        Route::new(Method::POST, "groups/add-member", V, add_member),
-        Route::new(Method::POST, "groups/remove-member", V, remove_member),
-        Route::new(Method::GET, "groups/list", V, list),
-        Route::new(Method::GET, "groups/list-members", V, list_members),
-        Route::new(Method::GET, "groups/list-parents", V, list_parents),
-        Route::new(Method::POST, "groups/delete", V, delete),
+        Route::new(Method::POST, "groups/create", V, create).access(Access::AdminOnly),
+        Route::new(Method::POST, "groups/add-member", V, add_member).access(Access::AdminOnly),
+        Route::new(Method::POST, "groups/remove-member", V, remove_member)
+            .access(Access::AdminOnly),
+        Route::new(Method::GET, "groups/list", V, list).access(Access::AnyUser),
+        Route::new(Method::GET, "groups/list-members", V, list_members).access(Access::AnyUser),
+        Route::new(Method::GET, "groups/list-parents", V, list_parents).access(Access::AnyUser),
+        Route::new(Method::POST, "groups/delete", V, delete).access(Access::AdminOnly),
     ]
 }
 
@@ -105,6 +106,9 @@ fn group_id(ctx: &Ctx<'_>, name: &str) -> Result<String, ApiError> {
 fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: GroupName = ctx.decode()?;
     require_admin(ctx)?;
+    ctx.limits
+        .state
+        .check_new_group(ctx.state.identity.group_count())?;
     let g = ctx.state.identity.add_group(&req.group_name)?;
     Ok(Reply::json(json!({ "group_name": g.display_name })))
 }

@@ -28,7 +28,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::instance_profiles::InstanceProfile;
 use crate::state::State;
@@ -42,10 +42,10 @@ const ROLE_FORM: &str = "arn:aws:iam::<account-id>:role/<name>";
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "instance-profiles/add", V, add),
-        Route::new(Method::POST, "instance-profiles/edit", V, edit),
-        Route::new(Method::GET, "instance-profiles/list", V, list),
-        Route::new(Method::POST, "instance-profiles/remove", V, remove),
+        Route::new(Method::POST, "instance-profiles/add", V, add).access(Access::AdminOnly),
+        Route::new(Method::POST, "instance-profiles/edit", V, edit).access(Access::AdminOnly),
+        Route::new(Method::GET, "instance-profiles/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "instance-profiles/remove", V, remove).access(Access::AdminOnly),
     ]
 }
 

@@ -43,7 +43,7 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{Area, Ctx, EmuCtx, Reply, Route};
+use super::{Access, Area, Ctx, EmuCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::clusters::{ClusterLevel, ClusterState};
@@ -76,10 +76,12 @@ pub(crate) fn routes() -> Vec<Route> {
             "libraries/all-cluster-statuses",
             V,
             all_cluster_statuses,
-        ),
-        Route::new(Method::GET, "libraries/cluster-status", V, cluster_status),
-        Route::new(Method::POST, "libraries/install", V, install),
-        Route::new(Method::POST, "libraries/uninstall", V, uninstall),
+        )
+        .access(Access::AnyUser),
+        Route::new(Method::GET, "libraries/cluster-status", V, cluster_status)
+            .access(Access::AnyUser),
+        Route::new(Method::POST, "libraries/install", V, install).access(Access::DENIED),
+        Route::new(Method::POST, "libraries/uninstall", V, uninstall).access(Access::DENIED),
         admin(Method::GET, "__mock/libraries/failures", list_failures),
         admin(Method::POST, "__mock/libraries/failures", add_failure),
         admin(Method::DELETE, "__mock/libraries/failures", |ctx| {

@@ -153,6 +153,84 @@ impl ResponsePolicy {
     }
 }
 
+/// Who may call a route: the authentication and authorization decision every route declares.
+///
+/// `/api` routes authenticate the bearer credential first, the same way for every route (see
+/// `auth.rs`): no credential or an unreadable one → 401, an unknown, revoked or expired token
+/// or a deactivated principal → 403 "Invalid access token.". This declaration says what an
+/// authenticated caller who is *not* a workspace admin gets. The auth matrix
+/// (`mock-server/tests/auth_matrix.rs`) checks every route against its declaration, and fails
+/// for a route that has none.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No bearer authentication (`/oidc`, `/.well-known`, `/__mock`): any credential, or none,
+    /// is ignored.
+    Open,
+    /// Any authenticated principal; a non-admin is answered as an admin would be (listings
+    /// show only what the caller may see).
+    AnyUser,
+    /// Workspace admins only: anyone else gets 403 `PERMISSION_DENIED` (identity changes,
+    /// instance profiles, workspace-wide settings).
+    AdminOnly,
+    /// Acts on a resource the caller needs a permission on: a non-admin with no grant on a
+    /// resource an admin created gets this status and error code (what the family answers;
+    /// `error_code` is empty for SCIM bodies, which have none).
+    Resource {
+        /// The HTTP status.
+        status: u16,
+        /// The `error_code` of the answer.
+        error_code: &'static str,
+    },
+}
+
+impl Access {
+    /// A resource the non-admin may not see or use: 403 `PERMISSION_DENIED`.
+    pub(crate) const DENIED: Self = Self::Resource {
+        status: 403,
+        error_code: "PERMISSION_DENIED",
+    };
+}
+
+/// One route of the table as tests see it (see [`route_table`]).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// The HTTP method.
+    pub method: Method,
+    /// `"api"`, `"oidc"` or `"admin"`.
+    pub area: &'static str,
+    /// The path pattern (for `/api`, after `/api/{version}/`).
+    pub path: &'static str,
+    /// The API versions the route answers on (empty outside `/api`).
+    pub versions: &'static [&'static str],
+    /// Whether errors are SCIM bodies (RFC 7644 §3.12) rather than the Databricks envelope.
+    pub scim_errors: bool,
+    /// The route's access declaration; `None` is a route nobody decided for (a test failure).
+    pub access: Option<Access>,
+}
+
+/// Every route of the emulator's table, for the fuzzer and the auth matrix
+/// (`mock-server/tests/fuzz.rs`, `mock-server/tests/auth_matrix.rs`). Not a stable API.
+#[doc(hidden)]
+pub fn route_table() -> Vec<RouteInfo> {
+    all_routes()
+        .into_iter()
+        .map(|r| RouteInfo {
+            method: r.method.clone(),
+            area: match r.area {
+                Area::Api => "api",
+                Area::Oidc => "oidc",
+                Area::Admin => "admin",
+            },
+            path: r.path,
+            versions: r.versions,
+            scim_errors: r.policy.errors == ErrorShape::Scim,
+            access: r.access,
+        })
+        .collect()
+}
+
 /// One routed endpoint.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
@@ -173,6 +251,8 @@ pub(crate) struct Route {
     pub max_body: Option<usize>,
     /// How answers are shaped.
     pub policy: ResponsePolicy,
+    /// Who may call it (see [`Access`]); every route declares it with [`Route::access`].
+    pub access: Option<Access>,
 }
 
 impl Route {
@@ -192,6 +272,7 @@ impl Route {
             prepare: None,
             max_body: None,
             policy: ResponsePolicy::DATABRICKS,
+            access: None,
         }
     }
 
@@ -211,6 +292,7 @@ impl Route {
             prepare: None,
             max_body: None,
             policy: ResponsePolicy::PLAIN,
+            access: Some(Access::Open),
         }
     }
 
@@ -223,6 +305,12 @@ impl Route {
     /// The same route with a [`Prepare`] step.
     pub(crate) fn with_prepare(mut self, prepare: Prepare) -> Self {
         self.prepare = Some(prepare);
+        self
+    }
+
+    /// The same route with its access declaration (see [`Access`]).
+    pub(crate) fn access(mut self, access: Access) -> Self {
+        self.access = Some(access);
         self
     }
 

@@ -26,7 +26,7 @@ pub(crate) mod filter;
 use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::{Ctx, Reply, ResponsePolicy, Route};
+use super::{Access, Ctx, Reply, ResponsePolicy, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::identity::IdKind;
 use crate::state::{Principal, State, USERS_GROUP};
@@ -96,69 +96,118 @@ impl Kind {
 /// The SCIM routes (2.0 only).
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
-    let r = |method, path, handler| {
-        Route::new(method, path, V, handler).with_policy(ResponsePolicy::SCIM)
+    let r = |method, path, access, handler| {
+        Route::new(method, path, V, handler)
+            .with_policy(ResponsePolicy::SCIM)
+            .access(access)
     };
     vec![
-        r(Method::GET, "preview/scim/v2/Me", me),
-        r(Method::GET, "preview/scim/v2/Users", |c| {
+        r(Method::GET, "preview/scim/v2/Me", Access::AnyUser, me),
+        r(Method::GET, "preview/scim/v2/Users", Access::AnyUser, |c| {
             list(c, Kind::User)
         }),
-        r(Method::POST, "preview/scim/v2/Users", |c| {
-            create(c, Kind::User)
-        }),
-        r(Method::GET, "preview/scim/v2/Users/{id}", |c| {
-            get(c, Kind::User)
-        }),
-        r(Method::PUT, "preview/scim/v2/Users/{id}", |c| {
-            replace(c, Kind::User)
-        }),
-        r(Method::PATCH, "preview/scim/v2/Users/{id}", |c| {
-            patch(c, Kind::User)
-        }),
-        r(Method::DELETE, "preview/scim/v2/Users/{id}", |c| {
-            delete(c, Kind::User)
-        }),
-        r(Method::GET, "preview/scim/v2/ServicePrincipals", |c| {
-            list(c, Kind::ServicePrincipal)
-        }),
-        r(Method::POST, "preview/scim/v2/ServicePrincipals", |c| {
-            create(c, Kind::ServicePrincipal)
-        }),
-        r(Method::GET, "preview/scim/v2/ServicePrincipals/{id}", |c| {
-            get(c, Kind::ServicePrincipal)
-        }),
-        r(Method::PUT, "preview/scim/v2/ServicePrincipals/{id}", |c| {
-            replace(c, Kind::ServicePrincipal)
-        }),
+        r(
+            Method::POST,
+            "preview/scim/v2/Users",
+            Access::AdminOnly,
+            |c| create(c, Kind::User),
+        ),
+        r(
+            Method::GET,
+            "preview/scim/v2/Users/{id}",
+            Access::AnyUser,
+            |c| get(c, Kind::User),
+        ),
+        r(
+            Method::PUT,
+            "preview/scim/v2/Users/{id}",
+            Access::AdminOnly,
+            |c| replace(c, Kind::User),
+        ),
+        r(
+            Method::PATCH,
+            "preview/scim/v2/Users/{id}",
+            Access::AdminOnly,
+            |c| patch(c, Kind::User),
+        ),
+        r(
+            Method::DELETE,
+            "preview/scim/v2/Users/{id}",
+            Access::AdminOnly,
+            |c| delete(c, Kind::User),
+        ),
+        r(
+            Method::GET,
+            "preview/scim/v2/ServicePrincipals",
+            Access::AnyUser,
+            |c| list(c, Kind::ServicePrincipal),
+        ),
+        r(
+            Method::POST,
+            "preview/scim/v2/ServicePrincipals",
+            Access::AdminOnly,
+            |c| create(c, Kind::ServicePrincipal),
+        ),
+        r(
+            Method::GET,
+            "preview/scim/v2/ServicePrincipals/{id}",
+            Access::AnyUser,
+            |c| get(c, Kind::ServicePrincipal),
+        ),
+        r(
+            Method::PUT,
+            "preview/scim/v2/ServicePrincipals/{id}",
+            Access::AdminOnly,
+            |c| replace(c, Kind::ServicePrincipal),
+        ),
         r(
             Method::PATCH,
             "preview/scim/v2/ServicePrincipals/{id}",
+            Access::AdminOnly,
             |c| patch(c, Kind::ServicePrincipal),
         ),
         r(
             Method::DELETE,
             "preview/scim/v2/ServicePrincipals/{id}",
+            Access::AdminOnly,
             |c| delete(c, Kind::ServicePrincipal),
         ),
-        r(Method::GET, "preview/scim/v2/Groups", |c| {
-            list(c, Kind::Group)
-        }),
-        r(Method::POST, "preview/scim/v2/Groups", |c| {
-            create(c, Kind::Group)
-        }),
-        r(Method::GET, "preview/scim/v2/Groups/{id}", |c| {
-            get(c, Kind::Group)
-        }),
-        r(Method::PUT, "preview/scim/v2/Groups/{id}", |c| {
-            replace(c, Kind::Group)
-        }),
-        r(Method::PATCH, "preview/scim/v2/Groups/{id}", |c| {
-            patch(c, Kind::Group)
-        }),
-        r(Method::DELETE, "preview/scim/v2/Groups/{id}", |c| {
-            delete(c, Kind::Group)
-        }),
+        r(
+            Method::GET,
+            "preview/scim/v2/Groups",
+            Access::AnyUser,
+            |c| list(c, Kind::Group),
+        ),
+        r(
+            Method::POST,
+            "preview/scim/v2/Groups",
+            Access::AdminOnly,
+            |c| create(c, Kind::Group),
+        ),
+        r(
+            Method::GET,
+            "preview/scim/v2/Groups/{id}",
+            Access::AnyUser,
+            |c| get(c, Kind::Group),
+        ),
+        r(
+            Method::PUT,
+            "preview/scim/v2/Groups/{id}",
+            Access::AdminOnly,
+            |c| replace(c, Kind::Group),
+        ),
+        r(
+            Method::PATCH,
+            "preview/scim/v2/Groups/{id}",
+            Access::AdminOnly,
+            |c| patch(c, Kind::Group),
+        ),
+        r(
+            Method::DELETE,
+            "preview/scim/v2/Groups/{id}",
+            Access::AdminOnly,
+            |c| delete(c, Kind::Group),
+        ),
     ]
 }
 
@@ -528,6 +577,16 @@ fn create(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
     let conflict = |detail: String| {
         ApiError::new(ErrorCode::AlreadyExists, detail).with_scim_type("uniqueness")
     };
+    match kind {
+        Kind::User | Kind::ServicePrincipal => ctx
+            .limits
+            .state
+            .check_new_principal(ctx.state.identity.principal_count())?,
+        Kind::Group => ctx
+            .limits
+            .state
+            .check_new_group(ctx.state.identity.group_count())?,
+    }
     let id = match kind {
         Kind::User => {
             let user_name = new

@@ -45,7 +45,7 @@ use base64::Engine as _;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::permissions::{Grant, Grants};
 use crate::state::secrets::{KeyVault, Permission, Scope, SecretBytes, StoredSecret};
@@ -64,17 +64,17 @@ const MAX_NAME_CHARS: usize = 128;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "secrets/scopes/create", V, create_scope),
-        Route::new(Method::POST, "secrets/scopes/delete", V, delete_scope),
-        Route::new(Method::GET, "secrets/scopes/list", V, list_scopes),
-        Route::new(Method::POST, "secrets/put", V, put_secret),
-        Route::new(Method::POST, "secrets/delete", V, delete_secret),
-        Route::new(Method::GET, "secrets/list", V, list_secrets),
-        Route::new(Method::GET, "secrets/get", V, get_secret),
-        Route::new(Method::POST, "secrets/acls/put", V, put_acl),
-        Route::new(Method::POST, "secrets/acls/delete", V, delete_acl),
-        Route::new(Method::GET, "secrets/acls/get", V, get_acl),
-        Route::new(Method::GET, "secrets/acls/list", V, list_acls),
+        Route::new(Method::POST, "secrets/scopes/create", V, create_scope).access(Access::AnyUser),
+        Route::new(Method::POST, "secrets/scopes/delete", V, delete_scope).access(Access::DENIED),
+        Route::new(Method::GET, "secrets/scopes/list", V, list_scopes).access(Access::AnyUser),
+        Route::new(Method::POST, "secrets/put", V, put_secret).access(Access::DENIED),
+        Route::new(Method::POST, "secrets/delete", V, delete_secret).access(Access::DENIED),
+        Route::new(Method::GET, "secrets/list", V, list_secrets).access(Access::DENIED),
+        Route::new(Method::GET, "secrets/get", V, get_secret).access(Access::DENIED),
+        Route::new(Method::POST, "secrets/acls/put", V, put_acl).access(Access::DENIED),
+        Route::new(Method::POST, "secrets/acls/delete", V, delete_acl).access(Access::DENIED),
+        Route::new(Method::GET, "secrets/acls/get", V, get_acl).access(Access::DENIED),
+        Route::new(Method::GET, "secrets/acls/list", V, list_acls).access(Access::DENIED),
     ]
 }
 

@@ -3,7 +3,7 @@
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Reply, Route};
+use super::{Access, Ctx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::TokenRecord;
 
@@ -11,10 +11,16 @@ use crate::state::TokenRecord;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::POST, "token/create", V, create),
-        Route::new(Method::GET, "token/list", V, list),
-        Route::new(Method::POST, "token/delete", V, delete),
-        Route::new(Method::PATCH, "token/{token_id}", V, update),
+        Route::new(Method::POST, "token/create", V, create).access(Access::AnyUser),
+        Route::new(Method::GET, "token/list", V, list).access(Access::AnyUser),
+        Route::new(Method::POST, "token/delete", V, delete).access(Access::Resource {
+            status: 404,
+            error_code: "RESOURCE_DOES_NOT_EXIST",
+        }),
+        Route::new(Method::PATCH, "token/{token_id}", V, update).access(Access::Resource {
+            status: 404,
+            error_code: "NOT_FOUND",
+        }),
     ]
 }
 

@@ -75,7 +75,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use self::notebook::{Lang, Notebook};
-use super::{Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
@@ -90,12 +90,14 @@ const MAX_EXPORT_GATHER_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::GET, "workspace/list", V, list),
-        Route::new(Method::GET, "workspace/get-status", V, get_status),
-        Route::new(Method::POST, "workspace/mkdirs", V, mkdirs),
-        Route::new(Method::POST, "workspace/import", V, import).with_prepare(prepare_import),
-        Route::new(Method::GET, "workspace/export", V, export),
-        Route::new(Method::POST, "workspace/delete", V, delete),
+        Route::new(Method::GET, "workspace/list", V, list).access(Access::AnyUser),
+        Route::new(Method::GET, "workspace/get-status", V, get_status).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/mkdirs", V, mkdirs).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/import", V, import)
+            .access(Access::AnyUser)
+            .with_prepare(prepare_import),
+        Route::new(Method::GET, "workspace/export", V, export).access(Access::AnyUser),
+        Route::new(Method::POST, "workspace/delete", V, delete).access(Access::AnyUser),
     ]
 }
 
@@ -221,6 +223,9 @@ fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST workspace/mkdirs`.
 fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
+    ctx.limits
+        .state
+        .check_workspace_dirs(&ctx.state.workspace, &path)?;
     ctx.state.workspace.mkdirs(&path, ctx.now_ms)?;
     Ok(Reply::empty())
 }
@@ -339,6 +344,13 @@ fn import(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let Some(Payload::WorkspaceImport(import)) = ctx.payload.take() else {
         return Err(ApiError::internal("the workspace import was not prepared"));
     };
+    let new_objects = match &import.what {
+        Imported::One(_) => 1,
+        Imported::Archive(items) => items.len().saturating_add(1),
+    };
+    ctx.limits
+        .state
+        .check_workspace_objects(ctx.state.workspace.len(), new_objects)?;
     let now = ctx.now_ms;
     let tree = &mut ctx.state.workspace;
     match import.what {

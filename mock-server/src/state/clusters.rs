@@ -14,10 +14,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::libraries::ClusterChange;
 use super::permissions::{Grants, Level};
+use super::serde_util::Word;
 use super::timeline::{Agenda, Timeline};
 
 /// Default delay from `PENDING` (create, start) to `RUNNING`.
@@ -62,7 +64,8 @@ fn ms(d: Duration) -> i64 {
 }
 
 /// A cluster's state (<https://docs.databricks.com/api/workspace/clusters>; `ERROR` and `UNKNOWN` are never entered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum ClusterState {
     Pending,
     Running,
@@ -119,7 +122,8 @@ impl ClusterState {
 }
 
 /// Cluster permission levels (`CAN_ATTACH_TO` < `CAN_RESTART` < `CAN_MANAGE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ClusterLevel {
     /// Attach notebooks; read the cluster.
     CanAttachTo,
@@ -193,15 +197,16 @@ pub(crate) fn value_i64(v: &Value) -> Option<i64> {
 }
 
 /// One cluster event (<https://docs.databricks.com/api/workspace/clusters>).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ClusterEvent {
     pub timestamp: i64,
-    pub kind: &'static str,
+    #[serde(with = "super::serde_util::static_str")]
+    pub kind: Word,
     pub details: Value,
 }
 
 /// Everything known about one cluster besides its timeline.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ClusterInfo {
     pub cluster_id: String,
     /// The spec as the caller sent it (unknown fields kept, so `get` → `edit` loses nothing).
@@ -355,7 +360,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// One cluster: its timeline and everything else.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Cluster {
     pub timeline: Timeline<ClusterState>,
     pub info: ClusterInfo,
@@ -369,11 +374,13 @@ impl Cluster {
 }
 
 /// The Clusters family: every cluster that was not permanently deleted.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Clusters {
     items: BTreeMap<String, Cluster>,
     agenda: Agenda<String>,
     /// Transition delays (builder, binary flags, `/__mock/clusters/delays`).
+    /// Configuration, not state: a loaded state keeps the running emulator's.
+    #[serde(skip)]
     pub delays: ClusterDelays,
     /// What happened to clusters since `State::settle` last handed it to the Libraries
     /// family (`state/libraries.rs`): every state entered, and permanent deletions.

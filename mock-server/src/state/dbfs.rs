@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::{Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -79,6 +80,23 @@ impl Content {
     }
 }
 
+/// A state document holds a file's contents as one base64 string (simple, and fine for the test
+/// data an emulator holds; see `docs/emulator.md`); loading makes it one chunk.
+impl Serialize for Content {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let all = concat(self.pieces(0, self.len()));
+        super::serde_util::bytes_b64::serialize(&all, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut c = Content::default();
+        c.push(super::serde_util::bytes_b64::deserialize(d)?);
+        Ok(c)
+    }
+}
+
 /// One buffer of `pieces`: the piece itself when there is one (no copy).
 pub(crate) fn concat(mut pieces: Vec<Bytes>) -> Bytes {
     if pieces.len() <= 1 {
@@ -91,14 +109,15 @@ pub(crate) fn concat(mut pieces: Vec<Bytes>) -> Bytes {
     out.freeze()
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Node {
     Dir,
     File { content: Content, mtime: i64 },
 }
 
 /// An open write stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Stream {
     pub path: String,
     pub content: Content,
@@ -106,7 +125,7 @@ pub(crate) struct Stream {
 }
 
 /// The DBFS part of the emulator state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DbfsState {
     pub nodes: BTreeMap<String, Node>,
     pub streams: HashMap<i64, Stream>,

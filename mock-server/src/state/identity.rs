@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::tokens::hash_secret;
 use crate::error::ApiError;
@@ -33,7 +33,7 @@ pub(crate) const DEFAULT_USERS_ENTITLEMENTS: [&str; 2] =
     ["workspace-access", "databricks-sql-access"];
 
 /// What kind of identity a [`Principal`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     /// A human user, named by `user_name` (an e-mail address).
@@ -43,7 +43,7 @@ pub enum PrincipalKind {
 }
 
 /// A user or service principal as the emulator knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// SCIM id (numeric string).
     pub id: String,
@@ -85,7 +85,7 @@ impl fmt::Debug for ServicePrincipal {
 }
 
 /// A group as the emulator knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupInfo {
     /// SCIM id (numeric string).
     pub id: String,
@@ -103,7 +103,7 @@ pub(crate) struct GroupMembership {
 }
 
 /// One e-mail address of a user (SCIM `emails`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Email {
     pub value: String,
     pub kind: Option<String>,
@@ -112,7 +112,7 @@ pub(crate) struct Email {
 
 /// The SCIM attributes of an identity beyond its name and state (set through SCIM; identities
 /// made by the admin API start with none).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ScimAttrs {
     /// `name.givenName` (users).
     pub given_name: Option<String>,
@@ -136,7 +136,7 @@ pub(crate) enum IdKind {
     Group,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PrincipalRecord {
     info: Principal,
     /// SHA-256 hex of each OAuth client secret (service principals only).
@@ -144,7 +144,7 @@ struct PrincipalRecord {
     attrs: ScimAttrs,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct GroupRecord {
     info: GroupInfo,
     /// Ids of member users, service principals and groups.
@@ -153,7 +153,7 @@ struct GroupRecord {
 }
 
 /// Every principal and group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Identity {
     next_id: u64,
     principals: BTreeMap<String, PrincipalRecord>,
@@ -201,6 +201,16 @@ impl Identity {
         let id = self.next_id;
         self.next_id += 1;
         id.to_string()
+    }
+
+    /// How many users and service principals there are (`limits.rs` caps it).
+    pub(crate) fn principal_count(&self) -> usize {
+        self.principals.len()
+    }
+
+    /// How many groups there are, `admins` and `users` included (`limits.rs` caps it).
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
     }
 
     /// True when a user name, application id or group name is taken (case-insensitively).

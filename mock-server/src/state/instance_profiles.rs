@@ -2,8 +2,10 @@
 //! they were added. The handlers and validation rules are in `api/instance_profiles.rs`; the
 //! Clusters API asks [`InstanceProfiles::contains`] before it accepts a cluster naming one.
 
+use serde::{Deserialize, Serialize};
+
 /// One registered instance profile (`InstanceProfile`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InstanceProfile {
     pub instance_profile_arn: String,
     pub iam_role_arn: Option<String>,
@@ -11,7 +13,7 @@ pub(crate) struct InstanceProfile {
 }
 
 /// The registered instance profiles.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct InstanceProfiles {
     items: Vec<InstanceProfile>,
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::clusters::Clusters;
+use super::serde_util::Word;
 use super::timeline::Agenda;
 use super::workspace::{Kind, Tree};
 
@@ -114,7 +115,8 @@ pub struct ScriptedOutcome {
 }
 
 /// A run's or task run's life-cycle state (<https://docs.databricks.com/api/workspace/jobs>).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Life {
     Queued,
     Pending,
@@ -163,9 +165,10 @@ impl Life {
 }
 
 /// What a task attempt will end with, decided when it starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Planned {
-    pub result: &'static str,
+    #[serde(with = "super::serde_util::static_str")]
+    pub result: Word,
     pub message: String,
     pub notebook_result: Option<String>,
     pub error: Option<String>,
@@ -174,7 +177,7 @@ pub(crate) struct Planned {
 }
 
 /// One task of a run (its current attempt).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TaskRun {
     pub run_id: i64,
     pub task_key: String,
@@ -183,7 +186,8 @@ pub(crate) struct TaskRun {
     pub depends_on: Vec<String>,
     pub run_if: String,
     pub life: Life,
-    pub result: Option<&'static str>,
+    #[serde(with = "super::serde_util::opt_static_str")]
+    pub result: Option<Word>,
     pub message: String,
     pub start_time: i64,
     pub end_time: i64,
@@ -204,26 +208,29 @@ impl TaskRun {
 }
 
 /// One entry of a run's repair history.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Repair {
     pub id: i64,
     pub original: bool,
     pub start_time: i64,
     pub end_time: i64,
     pub life: Life,
-    pub result: Option<&'static str>,
+    #[serde(with = "super::serde_util::opt_static_str")]
+    pub result: Option<Word>,
     pub message: String,
     pub task_run_ids: Vec<i64>,
 }
 
 /// One run (a job run or a one-time submitted run).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Run {
     pub run_id: i64,
     pub job_id: Option<i64>,
     pub run_name: String,
-    pub run_type: &'static str,
-    pub trigger: &'static str,
+    #[serde(with = "super::serde_util::static_str")]
+    pub run_type: Word,
+    #[serde(with = "super::serde_util::static_str")]
+    pub trigger: Word,
     pub creator_user_name: String,
     /// Created through the 2.0 single-task form: answered in that form on 2.0.
     pub single_task: bool,
@@ -231,12 +238,14 @@ pub(crate) struct Run {
     pub settings: Map<String, Value>,
     pub tasks: Vec<TaskRun>,
     pub life: Life,
-    pub result: Option<&'static str>,
+    #[serde(with = "super::serde_util::opt_static_str")]
+    pub result: Option<Word>,
     pub message: String,
     pub queue_reason: Option<String>,
     pub user_cancelled_or_timedout: bool,
     /// `termination_details.code` of the 2.2 `status`.
-    pub termination_code: Option<&'static str>,
+    #[serde(with = "super::serde_util::opt_static_str")]
+    pub termination_code: Option<Word>,
     /// When the run was created (`start_time`).
     pub start_time: i64,
     /// When it left the queue.
@@ -255,7 +264,7 @@ pub(crate) struct Run {
 }
 
 /// One job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Job {
     pub job_id: i64,
     pub creator_user_name: String,
@@ -268,7 +277,7 @@ pub(crate) struct Job {
 }
 
 /// Run ids and where each task run lives.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Ids {
     next_run_id: i64,
     /// task run id → (top-level run id, index in its tasks).
@@ -309,7 +318,7 @@ pub(crate) struct NewRun {
 }
 
 /// The Jobs family.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Jobs {
     pub jobs: BTreeMap<i64, Job>,
     pub runs: BTreeMap<i64, Run>,
@@ -327,8 +336,12 @@ pub(crate) struct Jobs {
     next_job_id: i64,
     next_repair_id: i64,
     /// Run delays (builder, binary flags, `/__mock/jobs/delays`).
+    /// Configuration, not state: a loaded state keeps the running emulator's.
+    #[serde(skip)]
     pub delays: JobDelays,
     /// Scripted task outcomes, first match wins.
+    /// Configuration, not state: a loaded state keeps the running emulator's.
+    #[serde(skip)]
     pub outcomes: Vec<ScriptedOutcome>,
 }
 

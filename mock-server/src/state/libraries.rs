@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::clusters::ClusterState;
@@ -116,7 +117,8 @@ impl LibraryFailure {
 }
 
 /// A library's install status (<https://docs.databricks.com/api/workspace/instanceprofiles>; `RESTORED` is never entered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum LibStatus {
     Pending,
     Resolving,
@@ -144,7 +146,7 @@ impl LibStatus {
 
 /// What happened to a cluster, for its libraries: recorded by `state/clusters.rs` with the
 /// instant it happened, handed over by `State::settle`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ClusterChange {
     pub cluster_id: String,
     pub at_ms: i64,
@@ -155,7 +157,7 @@ pub(crate) struct ClusterChange {
 }
 
 /// One library on one cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Entry {
     /// The library object as sent (nulls removed): `{"pypi": {"package": "simplejson"}}`.
     pub library: Map<String, Value>,
@@ -179,13 +181,17 @@ impl Entry {
 }
 
 /// The libraries of every cluster that has any, in the order they were installed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Libraries {
     clusters: BTreeMap<String, Vec<Entry>>,
     agenda: Agenda<String>,
     /// The install step delays.
+    /// Configuration, not state: a loaded state keeps the running emulator's.
+    #[serde(skip)]
     pub delays: LibraryDelays,
     /// The rules that make installs fail (`/__mock/libraries/failures`).
+    /// Configuration, not state: a loaded state keeps the running emulator's.
+    #[serde(skip)]
     pub failures: Vec<LibraryFailure>,
 }
 

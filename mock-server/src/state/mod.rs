@@ -28,16 +28,19 @@ pub(crate) mod jobs;
 pub(crate) mod libraries;
 pub(crate) mod permissions;
 pub(crate) mod secrets;
+mod serde_util;
 pub(crate) mod timeline;
 mod tokens;
 pub(crate) mod workspace;
+
+use serde::{Deserialize, Serialize};
 
 pub use identity::{GroupInfo, Principal, PrincipalKind, ServicePrincipal};
 pub(crate) use identity::{ADMINS_GROUP, USERS_GROUP};
 pub(crate) use tokens::{hash_secret, Limits, TokenRecord};
 
 /// Everything the API handlers read and change. Guarded by one mutex in the emulator.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) identity: identity::Identity,
     pub(crate) tokens: tokens::TokenStore,
@@ -50,6 +53,7 @@ pub(crate) struct State {
     pub(crate) jobs: jobs::Jobs,
     /// A test-only time-driven family (see `timeline.rs`).
     #[cfg(test)]
+    #[serde(skip)]
     pub(crate) probes: timeline::probe::Probes,
 }
 
@@ -82,9 +86,25 @@ impl State {
             };
             s.identity.set_attrs(&users.id, attrs);
         }
-        if let Ok(admin) = s.add_user(admin_user_name, None) {
-            let _ = s.identity.add_member(ADMINS_GROUP, &admin.user_name);
-            s.tokens.insert_pat(
+        s.ensure_admin(admin_user_name, admin_token, now_ms);
+        s
+    }
+
+    /// Make sure `admin_token` authenticates the admin user `admin_user_name`, a member of
+    /// `admins`: a fresh state gets them here, and a loaded state (`persist.rs`) that lacks them
+    /// (another admin token, or an admin deleted or deactivated) gets them back.
+    pub(crate) fn ensure_admin(&mut self, admin_user_name: &str, admin_token: &str, now_ms: i64) {
+        if self.authenticate(admin_token, now_ms).is_some() {
+            return;
+        }
+        let admin = match self.identity.principal_by_name(admin_user_name) {
+            Some(p) => Ok(p.clone()),
+            None => self.add_user(admin_user_name, None),
+        };
+        if let Ok(admin) = admin {
+            self.identity.set_active(&admin.id, true);
+            let _ = self.identity.add_member(ADMINS_GROUP, &admin.user_name);
+            self.tokens.insert_pat(
                 admin_token,
                 &admin.id,
                 now_ms,
@@ -93,7 +113,6 @@ impl State {
                 None,
             );
         }
-        s
     }
 
     /// Apply every time-driven transition due by `now_ms`, family by family (a family that
@@ -112,7 +131,6 @@ impl State {
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.
-    #[cfg(test)]
     pub(crate) fn authenticate(&self, token: &str, now_ms: i64) -> Option<&Principal> {
         self.authenticate_hash(&hash_secret(token), now_ms)
     }

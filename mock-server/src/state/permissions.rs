@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::identity::{Identity, Principal};
 
 /// A family's permission levels, ordered from weakest to strongest.
@@ -16,14 +18,14 @@ pub(crate) trait Level: Copy + Ord {
 
 /// One grant: a principal (its canonical name: user name, application id or group name) and a
 /// level.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Grant<L> {
     pub principal: String,
     pub level: L,
 }
 
 /// The grants on one resource, keyed case-insensitively by principal name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Grants<L> {
     by_name: BTreeMap<String, Grant<L>>,
 }

@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::permissions::{Grants, Level};
 
 /// A permission level on a scope; the derived order is the documented one
 /// (READ < WRITE < MANAGE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Permission {
     Read,
     Write,
@@ -40,9 +43,10 @@ impl Permission {
     }
 }
 
-/// A stored secret value. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct SecretBytes(pub Vec<u8>);
+/// A stored secret value. `Debug` never shows it; a state document holds it in base64 (the
+/// state directory therefore contains secrets: see `docs/emulator.md`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SecretBytes(#[serde(with = "super::serde_util::vec_b64")] pub Vec<u8>);
 
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,7 +55,7 @@ impl fmt::Debug for SecretBytes {
 }
 
 /// One secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StoredSecret {
     /// The key as first put.
     pub key: String,
@@ -60,14 +64,14 @@ pub(crate) struct StoredSecret {
 }
 
 /// An Azure Key Vault backend's metadata.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyVault {
     pub resource_id: String,
     pub dns_name: String,
 }
 
 /// One secret scope.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Scope {
     pub name: String,
     pub keyvault: Option<KeyVault>,
@@ -89,7 +93,7 @@ impl Scope {
 }
 
 /// Every secret scope of the workspace, keyed by lower-cased name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct SecretStore {
     pub scopes: BTreeMap<String, Scope>,
 }

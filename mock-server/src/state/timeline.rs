@@ -24,8 +24,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 /// A resource's state on the clock: where it is now and where it is scheduled to go.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Timeline<S> {
     current: S,
     /// When `current` was entered (epoch ms).
@@ -35,7 +37,7 @@ pub(crate) struct Timeline<S> {
 }
 
 /// One scheduled move to `to` at `at_ms`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Transition<S> {
     pub at_ms: i64,
     pub to: S,
@@ -129,7 +131,7 @@ impl<S: Clone> Timeline<S> {
 /// Entries can go stale (a resource re-planned or deleted): [`Agenda::due`] returns each key
 /// whose recorded time has passed, and the family checks the resource's own
 /// [`Timeline::next_due`]; a stale key costs one lookup.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Agenda<K: Ord> {
     heap: BinaryHeap<Reverse<(i64, K)>>,
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ErrorCode};
@@ -17,7 +18,8 @@ pub(crate) fn hash_secret(secret: &str) -> String {
 }
 
 /// How a token was issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum TokenKind {
     /// A personal access token (`dapi…`), listed by `token/list`.
     Pat,
@@ -26,7 +28,7 @@ pub(crate) enum TokenKind {
 }
 
 /// One stored token (without its value).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TokenRecord {
     pub kind: TokenKind,
     /// Principal id of the owner.
@@ -56,10 +58,12 @@ pub(crate) struct Limits {
     pub max_lifetime_days: Option<u64>,
     /// Most secret scopes in the workspace (<https://docs.databricks.com/en/security/secrets/index.html>).
     pub secret_scopes: usize,
+    /// How much the other families' state may hold (`limits.rs`).
+    pub state: crate::limits::StateLimits,
 }
 
 /// All tokens, keyed by the SHA-256 hex of the value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct TokenStore {
     by_hash: HashMap<String, TokenRecord>,
     next_seq: u64,
@@ -134,6 +138,7 @@ impl TokenStore {
             (requested, None) => requested,
         };
         self.purge_expired(now_ms);
+        limits.state.check_new_token(self.by_hash.len())?;
         if self.live_pats_of(owner, now_ms).len() >= limits.quota {
             return Err(ApiError::new(
                 ErrorCode::QuotaExceeded,
@@ -164,6 +169,11 @@ impl TokenStore {
                 seq: 0,
             },
         );
+    }
+
+    /// How many tokens (PATs and OAuth access tokens) are live at `now_ms`; `limits.rs` caps it.
+    pub(crate) fn live_count(&self, now_ms: i64) -> usize {
+        self.by_hash.values().filter(|t| t.is_live(now_ms)).count()
     }
 
     fn purge_expired(&mut self, now_ms: i64) {
@@ -224,6 +234,7 @@ mod tests {
         quota: 2,
         max_lifetime_days: None,
         secret_scopes: 100,
+        state: crate::limits::StateLimits::DEFAULT,
     };
 
     #[test]
@@ -261,6 +272,7 @@ mod tests {
             quota: 10,
             max_lifetime_days: Some(1),
             secret_scopes: 100,
+            state: crate::limits::StateLimits::DEFAULT,
         };
         let err = s
             .create_pat("u", 0, Some(86_401), None, None, limits)

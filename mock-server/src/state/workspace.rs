@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 
 /// A notebook's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Lang {
     Python,
     Scala,
@@ -23,7 +25,7 @@ pub(crate) enum Lang {
 /// cell in another language or of another kind starts with its magic command (`%md`, `%sql`,
 /// ...). Every import/export format converts to and from this one model
 /// (`api/workspace/notebook.rs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Notebook {
     pub language: Lang,
     pub cells: Vec<String>,
@@ -37,12 +39,14 @@ const FIRST_OBJECT_ID: i64 = 2_000_000_000_000_001;
 pub(crate) const PROTECTED: [&str; 3] = ["/", "/Users", "/Shared"];
 
 /// What an object is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Kind {
     Directory,
     /// Shared, so an export can take it out of the locked state without copying it.
-    Notebook(Arc<Notebook>),
-    File(Bytes),
+    Notebook(#[serde(with = "super::serde_util::arc")] Arc<Notebook>),
+    /// Stored as base64 in a state document.
+    File(#[serde(with = "super::serde_util::bytes_b64")] Bytes),
     Library,
 }
 
@@ -62,7 +66,7 @@ impl Kind {
 }
 
 /// One workspace object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Node {
     pub id: i64,
     /// Emulator time of creation (epoch ms).
@@ -73,7 +77,7 @@ pub(crate) struct Node {
 }
 
 /// Every workspace object, by normalized absolute path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Tree {
     nodes: BTreeMap<String, Node>,
     next_id: i64,
@@ -162,6 +166,11 @@ impl Tree {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// How many objects the tree holds (folders included); `limits.rs` caps it.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<&Node> {

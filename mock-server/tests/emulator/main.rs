@@ -9,6 +9,7 @@ mod faults;
 mod groups;
 mod jobs;
 mod journal;
+mod limits;
 mod oauth;
 mod robustness;
 mod routing;

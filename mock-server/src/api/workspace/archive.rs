@@ -104,6 +104,19 @@ pub(crate) fn write(entries: &[(String, Option<Vec<u8>>)]) -> Result<Vec<u8>, Ap
         .compression_method(CompressionMethod::Deflated)
         .last_modified_time(DateTime::default())
         .large_file(false);
+    // A zip entry name is at most 65 535 bytes (its length is a 16-bit field): the zip crate
+    // panics on a longer one, and its writer panics again when dropped, aborting the process
+    // (found by `examples/fuzz_million.rs`, regression test
+    // `exporting_a_tree_with_a_huge_name_is_refused`). No such path can be exported.
+    if let Some((name, _)) = entries
+        .iter()
+        .find(|(n, _)| n.len() > usize::from(u16::MAX))
+    {
+        let shown: String = name.chars().take(80).collect();
+        return Err(ApiError::invalid_parameter(format!(
+            "Cannot export {shown}...: a path in the archive is longer than 65535 bytes."
+        )));
+    }
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
         match data {
