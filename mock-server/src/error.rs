@@ -452,7 +452,12 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     if serde_json::to_writer(&mut bytes, body).is_err() {
         bytes = body.to_string().into_bytes();
     }
-    let mut resp = Response::new(axum::body::Body::from(bytes));
+    json_bytes_response(status, bytes)
+}
+
+/// A response with `status` and `json` (JSON text) as an `application/json` body.
+pub(crate) fn json_bytes_response(status: StatusCode, json: Vec<u8>) -> Response {
+    let mut resp = Response::new(axum::body::Body::from(json));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
