@@ -98,8 +98,8 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
     let request_id: &str = new_request_id(&mut id_buf);
     let (parts, body) = req.into_parts();
     let mut incoming = Incoming::new(body, &parts.headers);
-    let path = parts.uri.path().to_owned();
-    let mut resp = match area_of(&path) {
+    let path = parts.uri.path();
+    let mut resp = match area_of(path) {
         Some(Area::Admin) => match admin_guard(&emu, &parts) {
             Ok(()) => {
                 serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
@@ -109,7 +109,7 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
             Err(e) => e.into_response(),
         },
         Some(area) => public(&emu, &parts, &mut incoming, area, request_id).await,
-        None => ApiError::endpoint_not_found(parts.method.as_str(), &path).into_response(),
+        None => ApiError::endpoint_not_found(parts.method.as_str(), path).into_response(),
     };
     // Keep the connection usable: discard what the handler did not read (see incoming.rs).
     incoming.finish(emu.inner.config.max_body_bytes).await;
@@ -414,14 +414,41 @@ struct CompiledRoute {
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
-    index: std::collections::HashMap<(Area, Method, usize), Bucket>,
+    index: FnvMap<(Area, Method, usize), Bucket>,
+}
+
+/// A hash map with [`Fnv`] hashing: the route index is built once from the route table and
+/// only looked up afterwards, so a request cannot add colliding keys, and SipHash's defence
+/// against that is not worth its cost on every lookup.
+type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, 64 bits (<http://www.isthe.com/chongo/tech/comp/fnv/>).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The routes of one area, method and segment count (indexes into `RouteTable::routes`).
 #[derive(Debug, Default)]
 struct Bucket {
     /// Routes whose first segment is this literal (`token` for `token/list`).
-    by_first: std::collections::HashMap<&'static str, Vec<usize>>,
+    by_first: FnvMap<&'static str, Vec<usize>>,
     /// Routes whose first segment is a parameter.
     any_first: Vec<usize>,
 }
@@ -452,8 +479,7 @@ impl RouteTable {
                 }
             })
             .collect::<Vec<CompiledRoute>>();
-        let mut index: std::collections::HashMap<(Area, Method, usize), Bucket> =
-            std::collections::HashMap::new();
+        let mut index: FnvMap<(Area, Method, usize), Bucket> = FnvMap::default();
         for (i, r) in routes.iter().enumerate() {
             let bucket = index
                 .entry((r.route.area, r.route.method.clone(), r.segments.len()))
@@ -478,16 +504,17 @@ impl RouteTable {
         version: &str,
         rest: &str,
     ) -> Option<(&Route, Vec<(&'static str, String)>)> {
-        let parts: Vec<&str> = rest.split('/').collect();
-        let bucket = self.index.get(&(area, method.clone(), parts.len()))?;
-        let first = parts.first().copied().unwrap_or_default();
+        // No vector of segments: count them, then walk them again per candidate route.
+        let count = rest.bytes().filter(|&b| b == b'/').count() + 1;
+        let bucket = self.index.get(&(area, method.clone(), count))?;
+        let first = rest.split('/').next().unwrap_or_default();
         let literal_first = bucket.by_first.get(first).map_or(&[][..], Vec::as_slice);
         literal_first
             .iter()
             .chain(&bucket.any_first)
             .filter_map(|&i| self.routes.get(i).map(|r| (i, r)))
             .filter(|(_, r)| area != Area::Api || r.route.versions.contains(&version))
-            .filter_map(|(i, r)| match_segments(&r.segments, &parts).map(|p| (i, r, p)))
+            .filter_map(|(i, r)| match_segments(&r.segments, rest).map(|p| (i, r, p)))
             // Most literal segments wins; among equals, the route declared last (as before
             // the first-segment index).
             .max_by_key(|(i, r, _)| (r.literals, *i))
@@ -501,19 +528,23 @@ impl RouteTable {
     }
 }
 
-fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<Vec<(&'static str, String)>> {
-    if segments.len() != parts.len() {
-        return None;
-    }
+/// The path parameters of `rest` if it matches `segments` (as many segments as `rest` has, as
+/// the index guarantees).
+fn match_segments(segments: &[Segment], rest: &str) -> Option<Vec<(&'static str, String)>> {
     let mut params = Vec::new();
-    for (seg, part) in segments.iter().zip(parts) {
+    let mut parts = rest.split('/');
+    for seg in segments {
+        let part = parts.next()?;
         match seg {
-            Segment::Literal(l) if l == part => {}
+            Segment::Literal(l) if *l == part => {}
             Segment::Param(name) if !part.is_empty() => params.push((*name, percent_decode(part))),
             _ => return None,
         }
     }
-    Some(params)
+    match parts.next() {
+        Some(_) => None,
+        None => Some(params),
+    }
 }
 
 /// Routes that exist only in unit tests, to exercise the handler plumbing end to end.
