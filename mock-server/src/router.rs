@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
-use http::{header, request::Parts, HeaderValue, Method};
+use http::{header, request::Parts, HeaderName, HeaderValue, Method};
 
 use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
@@ -27,8 +27,9 @@ use crate::state::Principal;
 
 /// API versions the emulator serves.
 const VERSIONS: [&str; 3] = ["2.0", "2.1", "2.2"];
-/// The response header carrying the request id.
-const REQUEST_ID: &str = "x-request-id";
+/// The response header carrying the request id (a `HeaderName` constant: a `&str` name would
+/// be parsed again on every insert).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The router for `emu` (what [`Emulator::router`] returns): a single fallback handler, which is
 /// [`handle`].
@@ -267,7 +268,7 @@ async fn serve(
             route,
             version,
             path_params,
-            caller.as_ref(),
+            caller.as_deref(),
             request,
         ),
         Err(e) => Err(e),
