@@ -504,7 +504,12 @@ impl Reply {
     /// Object keys of the text come in the struct's field order (as the real service sends
     /// them), those of a `Value` in sorted order; JSON readers see the same document.
     pub(crate) fn typed<T: serde::Serialize>(value: &T) -> Result<Self, ApiError> {
-        if let Ok(json) = serde_json::to_string(value) {
+        // Room for a small answer at once (the writer would start at 128 bytes and grow).
+        let mut buf = Vec::with_capacity(256);
+        let json = serde_json::to_writer(&mut buf, value)
+            .ok()
+            .and_then(|()| String::from_utf8(buf).ok());
+        if let Some(json) = json {
             if !json.contains("[]") {
                 return Ok(Self {
                     status: StatusCode::OK,
