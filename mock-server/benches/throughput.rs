@@ -1,5 +1,7 @@
 //! Throughput of the emulator over loopback HTTP/1.1: authenticated `GET /api/2.0/token/list`
-//! on (a) one keep-alive connection, sequentially, and (b) 64 concurrent keep-alive connections.
+//! on (a) one keep-alive connection, sequentially, and (b) 64 concurrent keep-alive connections;
+//! and (c) the same request through the in-process transport (no socket), sequentially.
+//! `scripts/wrk_compare.sh` measures the server with `wrk` instead, next to a bare hyper server.
 //!
 //! Run with `cargo bench -p dbx-mock-server --bench throughput`; `BENCH_SECS` (default 5) sets
 //! the duration of each phase.
@@ -8,6 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use dbx_core::transport::Transport;
 use dbx_mock_server::MockServer;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
@@ -70,6 +73,35 @@ async fn phase(label: &str, server: &MockServer, connections: usize, duration: D
     );
 }
 
+/// (c): the in-process transport, one request after another, until `duration` has passed.
+async fn in_process(server: &MockServer, duration: Duration) {
+    let transport = server.transport();
+    let url = format!("{}/api/2.0/token/list", server.emulator().base_url());
+    let authorization = format!("Bearer {}", server.admin_token());
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    while started.elapsed() < duration {
+        let req = http::Request::get(url.as_str())
+            .header("authorization", &authorization)
+            .body(Bytes::new())
+            .expect("request");
+        let t = Instant::now();
+        let resp = transport.send(req).await.expect("response");
+        latencies.push(t.elapsed());
+        assert_eq!(resp.status(), 200, "unexpected status");
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    println!(
+        "(c) in-process transport, sequential: {} requests in {:.2} s = {:.0} req/s; latency p50 {:?}, p99 {:?}",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+    );
+}
+
 fn main() {
     let secs: u64 = std::env::var("BENCH_SECS")
         .ok()
@@ -85,6 +117,7 @@ fn main() {
         println!("dbx-mock-server at {}; {secs} s per phase", server.url());
         phase("(a) 1 connection, sequential", &server, 1, duration).await;
         phase("(b) 64 concurrent connections", &server, 64, duration).await;
+        in_process(&server, duration).await;
         server.shutdown().await;
     });
 }

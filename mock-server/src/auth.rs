@@ -1,6 +1,9 @@
 //! Authentication: bearer tokens on `/api` (<https://docs.databricks.com/en/dev-tools/auth/pat.html>) and the OAuth M2M endpoints under
 //! `/oidc` (<https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use base64::Engine;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
@@ -8,7 +11,7 @@ use serde_json::json;
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::ApiError;
-use crate::state::Principal;
+use crate::state::{hash_secret, Principal};
 
 /// Lifetime of an OAuth access token (one hour: <https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 const OAUTH_TOKEN_SECS: i64 = 3600;
@@ -24,17 +27,52 @@ pub(crate) fn authenticate(
     emu: &Emulator,
     headers: &HeaderMap,
     request_id: &str,
-) -> Result<Principal, ApiError> {
+) -> Result<Arc<Principal>, ApiError> {
     let token = credential(headers, "bearer")
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::unauthenticated(request_id))?;
     let now = emu.inner.clock.now_ms();
-    emu.inner
-        .state
-        .lock()
-        .authenticate(token, now)
-        .cloned()
+    LAST_TOKEN
+        .with_borrow_mut(|last| {
+            let last = match last {
+                Some(last) if last.token == token => last,
+                _ => last.insert(LastToken {
+                    token: token.to_owned(),
+                    hash: hash_secret(token),
+                    principal: None,
+                }),
+            };
+            let state = emu.inner.state.lock();
+            let principal = state.authenticate_hash(&last.hash, now)?;
+            // The principal as it is now in the state: the cached copy only while it is equal.
+            match &last.principal {
+                Some(cached) if **cached == *principal => Some(Arc::clone(cached)),
+                _ => Some(Arc::clone(
+                    last.principal.insert(Arc::new(principal.clone())),
+                )),
+            }
+        })
         .ok_or_else(ApiError::invalid_token)
+}
+
+/// What [`authenticate`] remembers, per thread, of the bearer token it saw last.
+struct LastToken {
+    /// The token (only compared and replaced; never logged or formatted).
+    token: String,
+    /// Its [`hash_secret`].
+    hash: String,
+    /// The principal it authenticated last time, shared with the requests that used it.
+    principal: Option<Arc<Principal>>,
+}
+
+thread_local! {
+    /// The bearer token this thread authenticated last, its hash and its principal. Tokens are
+    /// stored by their SHA-256 (the token id), and hashing cost more than all the rest of
+    /// authentication; a client sends the same token on every request, so one entry per thread
+    /// nearly always hits. The principal is still looked up in the state on every request (a
+    /// revoked token or a deactivated user is refused at once); the cached copy only saves
+    /// cloning it when it has not changed.
+    static LAST_TOKEN: RefCell<Option<LastToken>> = const { RefCell::new(None) };
 }
 
 /// The credential of the `Authorization` header if its scheme is `scheme` (case-insensitive).
@@ -240,4 +278,51 @@ fn jwt_like(base: &str, subject: &str, scope: &str, now_ms: i64) -> String {
         b64(claims.to_string().as_bytes()),
         b64(&rand::random::<[u8; 32]>()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("header value");
+        headers.insert(header::AUTHORIZATION, value);
+        headers
+    }
+
+    /// The per-thread cache follows the token asked and the principal's current state: the
+    /// same token again shares the cached principal, a deactivated owner is refused at once, a
+    /// changed principal is copied afresh, and another token is looked up on its own.
+    #[test]
+    fn token_cache_follows_the_token_and_the_state() {
+        let emu = Emulator::new();
+        let admin = bearer(crate::emulator::DEFAULT_ADMIN_TOKEN);
+        let first = authenticate(&emu, &admin, "r").expect("admin");
+        let again = authenticate(&emu, &admin, "r").expect("admin");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "unchanged principal: the cached copy"
+        );
+        let id = first.id.clone();
+        emu.inner.state.lock().identity.set_active(&id, false);
+        let err = authenticate(&emu, &admin, "r").expect_err("deactivated");
+        assert_eq!(err.status(), StatusCode::FORBIDDEN);
+        emu.inner.state.lock().identity.set_active(&id, true);
+        let back = authenticate(&emu, &admin, "r").expect("reactivated");
+        assert_eq!(*back, *first);
+        emu.inner
+            .state
+            .lock()
+            .identity
+            .set_principal_display_name(&id, "Renamed Admin");
+        let renamed = authenticate(&emu, &admin, "r").expect("renamed");
+        assert_eq!(renamed.display_name, "Renamed Admin");
+        assert!(!Arc::ptr_eq(&renamed, &first));
+        let other = authenticate(&emu, &bearer("dapi-unknown"), "r").expect_err("unknown");
+        assert_eq!(other.status(), StatusCode::FORBIDDEN);
+        let none = authenticate(&emu, &HeaderMap::new(), "r").expect_err("no header");
+        assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+        assert!(authenticate(&emu, &admin, "r").is_ok());
+    }
 }

@@ -338,7 +338,7 @@ impl Emulator {
 
     /// An in-process [`dbx_core::Transport`] that calls this emulator's router without a socket.
     pub fn transport(&self) -> InProcessTransport {
-        InProcessTransport::new(self.router())
+        InProcessTransport::new(self.clone())
     }
 
     /// The base URL to use with [`Emulator::transport`]: `http://dbx-emulator.invalid`.

@@ -9,12 +9,13 @@
 //! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
 //! connection stays usable (see `incoming.rs`).
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::{header, request::Parts, HeaderValue, Method};
-use tower_http::catch_panic::CatchPanicLayer;
+use futures::FutureExt;
+use http::{header, request::Parts, HeaderName, HeaderValue, Method};
 
 use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
@@ -26,28 +27,51 @@ use crate::state::Principal;
 
 /// API versions the emulator serves.
 const VERSIONS: [&str; 3] = ["2.0", "2.1", "2.2"];
-/// The response header carrying the request id.
-const REQUEST_ID: &str = "x-request-id";
+/// The response header carrying the request id (a `HeaderName` constant: a `&str` name would
+/// be parsed again on every insert).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The router for `emu`: a single fallback dispatcher behind a panic catcher.
+/// The router for `emu` (what [`Emulator::router`] returns): a single fallback handler, which is
+/// [`handle`].
 pub(crate) fn build(emu: Emulator) -> axum::Router {
     axum::Router::new()
-        .fallback(dispatch)
+        .fallback(|State(emu): State<Emulator>, req: Request| handle(emu, req))
         .with_state(emu)
-        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Answer one request: the dispatcher behind a panic catcher. The HTTP server (`server.rs`) and
+/// the in-process transport call this directly, with no axum `Router` in between; the router
+/// from [`build`] calls it too, so every way in behaves the same.
+pub(crate) async fn handle(emu: Emulator, req: Request) -> Response {
+    match AssertUnwindSafe(dispatch(emu, req)).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(_) => panic_response(),
+    }
 }
 
 /// Last resort: a handler panicked. Answer 500 `INTERNAL_ERROR` in the usual envelope; the
 /// connection is closed (the request body may not have been read).
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn panic_response() -> Response {
     tracing::error!("request handler panicked");
     let mut resp = ApiError::internal("Internal error in dbx-mock-server").into_response();
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    if let Ok(v) = HeaderValue::from_str(new_request_id(&mut buf)) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     resp.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     resp
+}
+
+/// A fresh request id (a random, version 4 UUID, hyphenated), written into `buf`.
+///
+/// The random bits come from `rand`'s thread-local generator (a CSPRNG seeded once from the OS)
+/// rather than `Uuid::new_v4`, which asks the OS (a `getrandom` system call) for every id.
+fn new_request_id(buf: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
+    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>())
+        .into_uuid()
+        .hyphenated()
+        .encode_lower(buf)
 }
 
 fn under(path: &str, prefix: &str) -> bool {
@@ -69,23 +93,24 @@ fn area_of(path: &str) -> Option<Area> {
     }
 }
 
-async fn dispatch(State(emu): State<Emulator>, req: Request) -> Response {
+async fn dispatch(emu: Emulator, req: Request) -> Response {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let request_id: &str = new_request_id(&mut id_buf);
     let (parts, body) = req.into_parts();
     let mut incoming = Incoming::new(body, &parts.headers);
-    let path = parts.uri.path().to_owned();
-    let mut resp = match area_of(&path) {
+    let path = parts.uri.path();
+    let mut resp = match area_of(path) {
         Some(Area::Admin) => match admin_guard(&emu, &parts) {
             Ok(()) => {
-                serve(&emu, &parts, &mut incoming, Area::Admin, &request_id)
+                serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
                     .await
                     .0
             }
             Err(e) => e.into_response(),
         },
-        Some(area) => public(&emu, &parts, &mut incoming, area, &request_id).await,
-        None => ApiError::endpoint_not_found(parts.method.as_str(), &path).into_response(),
+        Some(area) => public(&emu, &parts, &mut incoming, area, request_id).await,
+        None => ApiError::endpoint_not_found(parts.method.as_str(), path).into_response(),
     };
     // Keep the connection usable: discard what the handler did not read (see incoming.rs).
     incoming.finish(emu.inner.config.max_body_bytes).await;
@@ -93,7 +118,7 @@ async fn dispatch(State(emu): State<Emulator>, req: Request) -> Response {
         resp.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     tracing::debug!(
@@ -243,7 +268,7 @@ async fn serve(
             route,
             version,
             path_params,
-            caller.as_ref(),
+            caller.as_deref(),
             request,
         ),
         Err(e) => Err(e),
@@ -385,12 +410,48 @@ struct CompiledRoute {
     literals: usize,
 }
 
-/// Every route of every area, pre-split into segments, indexed by area, method and number of
-/// segments so a lookup only tries the few routes that can match.
+/// Every route of every area, pre-split into segments, indexed by area, method, number of
+/// segments and first segment so a lookup only tries the few routes that can match.
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
-    index: std::collections::HashMap<(Area, Method, usize), Vec<usize>>,
+    index: FnvMap<(Area, Method, usize), Bucket>,
+}
+
+/// A hash map with [`Fnv`] hashing: the route index is built once from the route table and
+/// only looked up afterwards, so a request cannot add colliding keys, and SipHash's defence
+/// against that is not worth its cost on every lookup.
+type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, 64 bits (<http://www.isthe.com/chongo/tech/comp/fnv/>).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The routes of one area, method and segment count (indexes into `RouteTable::routes`).
+#[derive(Debug, Default)]
+struct Bucket {
+    /// Routes whose first segment is this literal (`token` for `token/list`).
+    by_first: FnvMap<&'static str, Vec<usize>>,
+    /// Routes whose first segment is a parameter.
+    any_first: Vec<usize>,
 }
 
 impl RouteTable {
@@ -419,13 +480,17 @@ impl RouteTable {
                 }
             })
             .collect::<Vec<CompiledRoute>>();
-        let mut index: std::collections::HashMap<(Area, Method, usize), Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut index: FnvMap<(Area, Method, usize), Bucket> = FnvMap::default();
         for (i, r) in routes.iter().enumerate() {
-            index
+            let bucket = index
                 .entry((r.route.area, r.route.method.clone(), r.segments.len()))
-                .or_default()
-                .push(i);
+                .or_default();
+            match r.segments.first() {
+                Some(Segment::Literal(first)) => {
+                    bucket.by_first.entry(first).or_default().push(i);
+                }
+                _ => bucket.any_first.push(i),
+            }
         }
         Self { routes, index }
     }
@@ -440,15 +505,21 @@ impl RouteTable {
         version: &str,
         rest: &str,
     ) -> Option<(&Route, Vec<(&'static str, String)>)> {
-        let parts: Vec<&str> = rest.split('/').collect();
-        let candidates = self.index.get(&(area, method.clone(), parts.len()))?;
-        candidates
+        // No vector of segments: count them, then walk them again per candidate route.
+        let count = rest.bytes().filter(|&b| b == b'/').count() + 1;
+        let bucket = self.index.get(&(area, method.clone(), count))?;
+        let first = rest.split('/').next().unwrap_or_default();
+        let literal_first = bucket.by_first.get(first).map_or(&[][..], Vec::as_slice);
+        literal_first
             .iter()
-            .filter_map(|&i| self.routes.get(i))
-            .filter(|r| area != Area::Api || r.route.versions.contains(&version))
-            .filter_map(|r| match_segments(&r.segments, &parts).map(|p| (r, p)))
-            .max_by_key(|(r, _)| r.literals)
-            .map(|(r, p)| (&r.route, p))
+            .chain(&bucket.any_first)
+            .filter_map(|&i| self.routes.get(i).map(|r| (i, r)))
+            .filter(|(_, r)| area != Area::Api || r.route.versions.contains(&version))
+            .filter_map(|(i, r)| match_segments(&r.segments, rest).map(|p| (i, r, p)))
+            // Most literal segments wins; among equals, the route declared last (as before
+            // the first-segment index).
+            .max_by_key(|(i, r, _)| (r.literals, *i))
+            .map(|(_, r, p)| (&r.route, p))
     }
 
     /// Every route (for route-table-driven tests and docs).
@@ -458,19 +529,23 @@ impl RouteTable {
     }
 }
 
-fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<Vec<(&'static str, String)>> {
-    if segments.len() != parts.len() {
-        return None;
-    }
+/// The path parameters of `rest` if it matches `segments` (as many segments as `rest` has, as
+/// the index guarantees).
+fn match_segments(segments: &[Segment], rest: &str) -> Option<Vec<(&'static str, String)>> {
     let mut params = Vec::new();
-    for (seg, part) in segments.iter().zip(parts) {
+    let mut parts = rest.split('/');
+    for seg in segments {
+        let part = parts.next()?;
         match seg {
-            Segment::Literal(l) if l == part => {}
+            Segment::Literal(l) if *l == part => {}
             Segment::Param(name) if !part.is_empty() => params.push((*name, percent_decode(part))),
             _ => return None,
         }
     }
-    Some(params)
+    match parts.next() {
+        Some(_) => None,
+        None => Some(params),
+    }
 }
 
 /// Routes that exist only in unit tests, to exercise the handler plumbing end to end.

@@ -1,11 +1,15 @@
 //! [`MockServer`]: the emulator served over HTTP on a local socket.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use futures::FutureExt;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -38,22 +42,8 @@ impl MockServer {
     pub async fn start_with(emulator: Emulator, addr: SocketAddr) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let listener = listener.tap_io(|tcp| {
-            // Small request/response pairs: do not let Nagle delay them.
-            let _ = tcp.set_nodelay(true);
-        });
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = emulator.router();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "dbx-mock-server stopped with an error");
-            }
-        });
+        let task = tokio::spawn(accept_loop(listener, emulator.clone(), stopped));
         Ok(Self {
             emulator,
             addr,
@@ -102,6 +92,64 @@ impl MockServer {
             }
         }
     }
+}
+
+/// Accept connections until `stopped` fires (or its sender is dropped), then let the open
+/// connections finish their in-flight requests and close (graceful shutdown).
+///
+/// Each connection is served by hyper directly (HTTP/1.1, or HTTP/2 cleartext when the client
+/// opens with the HTTP/2 preface), with [`crate::router::handle`] as its service: no axum
+/// `Router`, tower layers or per-request boxing between hyper and the dispatcher (see
+/// "Connections" in docs/architecture.md for what that saved).
+async fn accept_loop(listener: TcpListener, emulator: Emulator, stopped: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    let mut stopped = stopped;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => serve_connection(&graceful, tcp, &emulator),
+                Err(e) => accept_failed(e).await,
+            },
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Serve one accepted connection on its own task.
+fn serve_connection(graceful: &GracefulShutdown, tcp: TcpStream, emulator: &Emulator) {
+    // Small request/response pairs: do not let Nagle delay them.
+    let _ = tcp.set_nodelay(true);
+    let emulator = emulator.clone();
+    let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        crate::router::handle(emulator.clone(), req.map(axum::body::Body::new))
+            .map(Ok::<_, Infallible>)
+    });
+    let conn = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+        .into_owned();
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::trace!(error = %e, "connection ended with an error");
+        }
+    });
+}
+
+/// An `accept` error: a connection that failed before it was accepted is skipped; anything else
+/// (out of file descriptors, ...) is logged and retried after a second, as `axum::serve` does.
+async fn accept_failed(e: io::Error) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 impl Drop for MockServer {

@@ -7,18 +7,20 @@ use dbx_core::transport::{
     HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
 use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-/// Sends requests to an [`crate::Emulator`] without a socket, through the exact router the HTTP
-/// server uses. Any absolute URL works; [`crate::Emulator::base_url`] is the conventional one.
+use crate::emulator::Emulator;
+
+/// Sends requests to an [`crate::Emulator`] without a socket, through the exact dispatcher the
+/// HTTP server uses (`router::handle`). Any absolute URL works; [`crate::Emulator::base_url`] is
+/// the conventional one.
 #[derive(Clone)]
 pub struct InProcessTransport {
-    router: axum::Router,
+    emulator: Emulator,
 }
 
 impl InProcessTransport {
-    pub(crate) fn new(router: axum::Router) -> Self {
-        Self { router }
+    pub(crate) fn new(emulator: Emulator) -> Self {
+        Self { emulator }
     }
 }
 
@@ -33,10 +35,7 @@ impl Transport for InProcessTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, axum::body::Body::from(body));
-        let response = match self.router.clone().oneshot(request).await {
-            Ok(r) => r,
-            Err(never) => match never {},
-        };
+        let response = crate::router::handle(self.emulator.clone(), request).await;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()

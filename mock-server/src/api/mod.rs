@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::emulator::Emulator;
-use crate::error::{json_response, ApiError};
+use crate::error::{json_bytes_response, json_response, ApiError};
 use crate::params::Params;
 use crate::state::{Limits, Principal, State};
 
@@ -461,6 +461,9 @@ type DeferredWork = Box<dyn FnOnce() -> Result<Reply, ApiError> + Send>;
 enum ReplyBody {
     /// JSON; keys holding empty arrays are dropped (the real server omits empty lists).
     Json(Value),
+    /// JSON already written from a typed answer holding no empty array (see [`Reply::typed`]):
+    /// no policy has anything to drop or keep in it, so it goes out as it is.
+    Serialized(String),
     /// Raw bytes with a content type (downloads).
     Bytes { content_type: String, data: Bytes },
     /// Work to finish after the state lock is released.
@@ -471,6 +474,7 @@ impl std::fmt::Debug for ReplyBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Json(value) => f.debug_tuple("Json").field(value).finish(),
+            Self::Serialized(json) => f.debug_tuple("Serialized").field(json).finish(),
             Self::Bytes { content_type, data } => f
                 .debug_struct("Bytes")
                 .field("content_type", content_type)
@@ -492,7 +496,29 @@ impl Reply {
     }
 
     /// 200 with `value` serialized to JSON (for typed response structs).
+    ///
+    /// The answer is written straight to JSON text. Only when that text holds `[]` (an empty
+    /// array, or those two characters inside a string) may the route's [`ResponsePolicy`] have
+    /// something to drop or keep; then `value` becomes a [`Value`] as for [`Reply::json`]. The
+    /// compact writer writes every empty array as `[]`, so text without it has no empty list.
+    /// Object keys of the text come in the struct's field order (as the real service sends
+    /// them), those of a `Value` in sorted order; JSON readers see the same document.
     pub(crate) fn typed<T: serde::Serialize>(value: &T) -> Result<Self, ApiError> {
+        // Room for a small answer at once (the writer would start at 128 bytes and grow).
+        let mut buf = Vec::with_capacity(256);
+        let json = serde_json::to_writer(&mut buf, value)
+            .ok()
+            .and_then(|()| String::from_utf8(buf).ok());
+        if let Some(json) = json {
+            if !json.contains("[]") {
+                return Ok(Self {
+                    status: StatusCode::OK,
+                    body: ReplyBody::Serialized(json),
+                    headers: Vec::new(),
+                });
+            }
+        }
+        // An empty list to strip, or a serialization error (reported as before).
         serde_json::to_value(value)
             .map(Self::json)
             .map_err(|e| ApiError::internal(format!("cannot serialize the answer: {e}")))
@@ -591,6 +617,16 @@ impl Reply {
                 }
                 resp
             }
+            ReplyBody::Serialized(json) => {
+                let mut resp = json_bytes_response(reply.status, json.into_bytes());
+                if policy.content_type != "application/json" {
+                    resp.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(policy.content_type),
+                    );
+                }
+                resp
+            }
             ReplyBody::Bytes { content_type, data } => {
                 let mut resp = Response::new(axum::body::Body::from(data));
                 *resp.status_mut() = reply.status;
@@ -628,6 +664,50 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    async fn body_of(reply: Reply, policy: &ResponsePolicy) -> String {
+        use http_body_util::BodyExt;
+        let resp = reply.into_response(policy);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// A typed answer with no empty list goes out as written (field order); one with an empty
+    /// list, or `[]` in a string, is shaped by the policy as a `Value` answer is.
+    #[tokio::test]
+    async fn typed_replies_are_stripped_only_when_they_hold_an_empty_list() {
+        #[derive(serde::Serialize)]
+        struct Answer {
+            b: u8,
+            #[serde(rename = "Resources")]
+            resources: Vec<u8>,
+            s: &'static str,
+        }
+        let typed = |resources: Vec<u8>, s| {
+            Reply::typed(&Answer { b: 1, resources, s }).expect("serializable")
+        };
+        let db = &ResponsePolicy::DATABRICKS;
+        let scim = &ResponsePolicy::SCIM;
+        let plain = &ResponsePolicy::PLAIN;
+        assert_eq!(
+            body_of(typed(vec![2], "x"), db).await,
+            r#"{"b":1,"Resources":[2],"s":"x"}"#
+        );
+        assert_eq!(body_of(typed(vec![], "x"), db).await, r#"{"b":1,"s":"x"}"#);
+        assert_eq!(
+            body_of(typed(vec![], "x"), scim).await,
+            r#"{"Resources":[],"b":1,"s":"x"}"#
+        );
+        assert_eq!(
+            body_of(typed(vec![], "x"), plain).await,
+            r#"{"Resources":[],"b":1,"s":"x"}"#
+        );
+        assert_eq!(
+            body_of(typed(vec![3], "[]"), db).await,
+            r#"{"Resources":[3],"b":1,"s":"[]"}"#
+        );
+    }
 
     #[test]
     fn empty_lists_are_dropped_recursively() {

@@ -90,15 +90,23 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `GET token/list`: the caller's live PATs, oldest first.
 fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let pats = ctx.state.tokens.live_pats_of(&ctx.caller.id, ctx.now_ms);
-    let infos: Vec<TokenInfo<'_>> = pats
-        .into_iter()
-        .map(|(id, t)| TokenInfo::of(id, t))
-        .collect();
-    #[derive(Serialize)]
-    struct List<'a> {
-        token_infos: Vec<TokenInfo<'a>>,
+    /// `{"token_infos": [..]}`, each [`TokenInfo`] made while it is written (no second vector).
+    struct List<'a>(Vec<(&'a str, &'a TokenRecord)>);
+    impl Serialize for List<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            struct Infos<'b, 'a>(&'b [(&'a str, &'a TokenRecord)]);
+            impl Serialize for Infos<'_, '_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.collect_seq(self.0.iter().map(|(id, t)| TokenInfo::of(id, t)))
+                }
+            }
+            use serde::ser::SerializeStruct;
+            let mut list = serializer.serialize_struct("List", 1)?;
+            list.serialize_field("token_infos", &Infos(&self.0))?;
+            list.end()
+        }
     }
-    Reply::typed(&List { token_infos: infos })
+    Reply::typed(&List(pats))
 }
 
 /// `POST token/delete`.
