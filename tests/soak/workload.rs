@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dbx_clusters::{ClusterSpec, ClustersApi, NodeTypeQuery, SparkVersionQuery};
+use dbx_contract_tests::EmulatorProcess;
 use dbx_core::{Client, Config, Overwrite, Request, RetryPolicy};
 use dbx_dbfs::DbfsApi;
 use dbx_jobs::{JobCluster, JobId, JobSettings, JobsApi, RunNow, Task};
@@ -32,7 +33,6 @@ use futures::TryStreamExt as _;
 use secrecy::ExposeSecret as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncBufReadExt as _;
 
 /// Secret scopes the tasks share (a workspace allows 100).
 const SCOPES: usize = 8;
@@ -289,50 +289,8 @@ fn client(host: &str, token: &str) -> Client {
     Client::new(config).expect("client")
 }
 
-/// The running emulator process.
-struct Emulator {
-    child: tokio::process::Child,
-    /// Kept open so the emulator's later stdout lines do not hit a closed pipe.
-    _stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
-    host: String,
-    token: String,
-}
-
-async fn start(exe: &str) -> Emulator {
-    let token = format!("dapi{}", uuid::Uuid::new_v4().simple());
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--admin-token",
-            &token,
-            "--log-level",
-            "error",
-        ])
-        .env_remove("RUST_LOG")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the emulator announces its address")
-        .expect("read its stdout")
-        .expect("a first line");
-    let host = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
-    Emulator {
-        child,
-        _stdout: lines,
-        host,
-        token,
-    }
+async fn start(exe: &str) -> EmulatorProcess {
+    EmulatorProcess::start(exe, "error").await
 }
 
 fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {

@@ -646,41 +646,72 @@ pub async fn leftovers(admin: &Client) -> Value {
     })
 }
 
+/// The emulator binary running as a separate process on a free loopback port, with an admin
+/// token of its own; killed when dropped.
+pub struct EmulatorProcess {
+    /// The process.
+    pub child: tokio::process::Child,
+    /// Kept open so the emulator's later stdout lines do not hit a closed pipe.
+    pub stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    /// `http://127.0.0.1:PORT`, from its first stdout line.
+    pub host: String,
+    /// Its admin token.
+    pub token: String,
+}
+
+impl EmulatorProcess {
+    /// Start `exe` (`--bind 127.0.0.1:0`, a fresh admin token, `--log-level log_level`) and
+    /// wait up to 30 s for its `listening on` line.
+    pub async fn start(exe: &str, log_level: &str) -> EmulatorProcess {
+        use tokio::io::AsyncBufReadExt;
+
+        let token = format!("dapi{}", uuid::Uuid::new_v4().simple());
+        let mut child = tokio::process::Command::new(exe)
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--admin-token",
+                &token,
+                "--log-level",
+                log_level,
+            ])
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the emulator announces its address within 30 s")
+            .expect("read its stdout")
+            .expect("a first line");
+        let host = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned();
+        EmulatorProcess {
+            child,
+            stdout: lines,
+            host,
+            token,
+        }
+    }
+}
+
 /// Start the emulator binary `exe` as a separate process on a free loopback port, run every
 /// scenario of `scenarios` against it concurrently as a [`Target::Remote`] (over reqwest, like
 /// a real workspace), check that together they left nothing behind, and stop it.
 pub async fn against_emulator_binary(exe: &str, scenarios: &[Scenario]) {
-    use tokio::io::AsyncBufReadExt;
-
-    let token = format!("dapi{}", uuid::Uuid::new_v4().simple());
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--admin-token",
-            &token,
-            "--log-level",
-            "warn",
-        ])
-        .env_remove("RUST_LOG")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the emulator announces its address within 30 s")
-        .expect("read its stdout")
-        .expect("a first line");
-    let host = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
-
+    let EmulatorProcess {
+        mut child,
+        host,
+        token,
+        ..
+    } = EmulatorProcess::start(exe, "warn").await;
     let admin = Harness::remote(&host, &token);
     // A real workspace has `dbfs:/tmp`, where the scenarios make their scratch directories.
     let tmp = Request::post("/api/2.0/dbfs/mkdirs")
