@@ -239,14 +239,13 @@ fn issue_token(
         .clone()
         .unwrap_or_else(|| sp.user_name.clone());
     let token = jwt_like(base, &app_id, &scope, now);
-    emu.inner
-        .config
-        .limits
-        .state
-        .check_new_oauth_token(state.tokens.live_count(now))?;
-    state
-        .tokens
-        .insert_oauth(&token, &sp.id, now, OAUTH_TOKEN_SECS * 1000);
+    state.tokens.insert_oauth(
+        &token,
+        &sp.id,
+        now,
+        OAUTH_TOKEN_SECS * 1000,
+        &emu.inner.config.limits.state,
+    )?;
     let answer = json!({
         "access_token": token,
         "token_type": "Bearer",

@@ -154,9 +154,18 @@ impl TokenStore {
         Ok((value, id))
     }
 
-    /// Store an OAuth access token for `owner`, valid for `ttl_ms`.
-    pub(crate) fn insert_oauth(&mut self, value: &str, owner: &str, now_ms: i64, ttl_ms: i64) {
+    /// Store an OAuth access token for `owner`, valid for `ttl_ms`, unless the workspace already
+    /// holds `limits`' maximum of live tokens (counted as a PAT creation counts them).
+    pub(crate) fn insert_oauth(
+        &mut self,
+        value: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        limits: &crate::limits::StateLimits,
+    ) -> Result<(), ApiError> {
         self.purge_expired(now_ms);
+        limits.check_new_oauth_token(self.by_hash.len())?;
         self.insert(
             value,
             TokenRecord {
@@ -169,11 +178,7 @@ impl TokenStore {
                 seq: 0,
             },
         );
-    }
-
-    /// How many tokens (PATs and OAuth access tokens) are live at `now_ms`; `limits.rs` caps it.
-    pub(crate) fn live_count(&self, now_ms: i64) -> usize {
-        self.by_hash.values().filter(|t| t.is_live(now_ms)).count()
+        Ok(())
     }
 
     fn purge_expired(&mut self, now_ms: i64) {
