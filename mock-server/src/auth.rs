@@ -27,11 +27,11 @@ pub(crate) fn authenticate(
     emu: &Emulator,
     headers: &HeaderMap,
     request_id: &str,
+    now: i64,
 ) -> Result<Arc<Principal>, ApiError> {
     let token = credential(headers, "bearer")
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::unauthenticated(request_id))?;
-    let now = emu.inner.clock.now_ms();
     LAST_TOKEN
         .with_borrow_mut(|last| {
             let last = match last {
@@ -297,31 +297,34 @@ mod tests {
     fn token_cache_follows_the_token_and_the_state() {
         let emu = Emulator::new();
         let admin = bearer(crate::emulator::DEFAULT_ADMIN_TOKEN);
-        let first = authenticate(&emu, &admin, "r").expect("admin");
-        let again = authenticate(&emu, &admin, "r").expect("admin");
+        let first = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("admin");
+        let again = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("admin");
         assert!(
             Arc::ptr_eq(&first, &again),
             "unchanged principal: the cached copy"
         );
         let id = first.id.clone();
         emu.inner.state.lock().identity.set_active(&id, false);
-        let err = authenticate(&emu, &admin, "r").expect_err("deactivated");
+        let err =
+            authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect_err("deactivated");
         assert_eq!(err.status(), StatusCode::FORBIDDEN);
         emu.inner.state.lock().identity.set_active(&id, true);
-        let back = authenticate(&emu, &admin, "r").expect("reactivated");
+        let back = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("reactivated");
         assert_eq!(*back, *first);
         emu.inner
             .state
             .lock()
             .identity
             .set_principal_display_name(&id, "Renamed Admin");
-        let renamed = authenticate(&emu, &admin, "r").expect("renamed");
+        let renamed = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("renamed");
         assert_eq!(renamed.display_name, "Renamed Admin");
         assert!(!Arc::ptr_eq(&renamed, &first));
-        let other = authenticate(&emu, &bearer("dapi-unknown"), "r").expect_err("unknown");
+        let other = authenticate(&emu, &bearer("dapi-unknown"), "r", emu.inner.clock.now_ms())
+            .expect_err("unknown");
         assert_eq!(other.status(), StatusCode::FORBIDDEN);
-        let none = authenticate(&emu, &HeaderMap::new(), "r").expect_err("no header");
+        let none = authenticate(&emu, &HeaderMap::new(), "r", emu.inner.clock.now_ms())
+            .expect_err("no header");
         assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
-        assert!(authenticate(&emu, &admin, "r").is_ok());
+        assert!(authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).is_ok());
     }
 }

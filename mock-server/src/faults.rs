@@ -8,6 +8,7 @@
 //! Faults are checked in the order they were added; the first one that fires wins. Faults are
 //! checked before authentication.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
@@ -228,6 +229,10 @@ impl Fired {
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     inner: Mutex<FaultList>,
+    /// How many faults the list holds, kept equal to it under its lock: [`Faults::fire`] reads
+    /// it first, so a request on an emulator without faults (nearly every request) takes no
+    /// lock here.
+    len: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -257,6 +262,7 @@ impl Faults {
             fault,
             fired: 0,
         });
+        self.len.store(list.entries.len(), Ordering::Release);
         id
     }
 
@@ -270,21 +276,29 @@ impl Faults {
         let mut list = self.inner.lock();
         let before = list.entries.len();
         list.entries.retain(|f| f.id != id);
+        self.len.store(list.entries.len(), Ordering::Release);
         list.entries.len() != before
     }
 
     /// Remove every fault (ids keep counting up).
     pub(crate) fn clear(&self) {
-        self.inner.lock().entries.clear();
+        let mut list = self.inner.lock();
+        list.entries.clear();
+        self.len.store(0, Ordering::Release);
     }
 
     /// Back to the initial state: no faults, ids from 1.
     pub(crate) fn reset(&self) {
-        *self.inner.lock() = FaultList::default();
+        let mut list = self.inner.lock();
+        *list = FaultList::default();
+        self.len.store(0, Ordering::Release);
     }
 
     /// The first fault that matches and fires for this request (counting it).
     pub(crate) fn fire(&self, method: &str, path: &str) -> Option<Fired> {
+        if self.len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut list = self.inner.lock();
         list.entries.iter_mut().find_map(|f| {
             let exhausted = f.fault.count.is_some_and(|c| f.fired >= c);

@@ -49,38 +49,100 @@ struct JournalInner {
 
 /// True for query keys whose values may be secrets.
 fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["secret", "password", "value", "assertion", "code"]
-        .iter()
-        .any(|s| k.contains(s))
-        || k.ends_with("token")
+    const SECRET: [&str; 5] = ["secret", "password", "value", "assertion", "code"];
+    let key = key.as_bytes();
+    let contains = |needle: &str| {
+        key.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    SECRET.iter().any(|s| contains(s))
+        || key.len() >= 5 && key[key.len() - 5..].eq_ignore_ascii_case(b"token")
 }
 
-/// The query string with the values of secret-looking keys replaced by `REDACTED`.
-fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_secret_key(k) => format!("{k}=REDACTED"),
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+/// Write `query` into `out` with the values of secret-looking keys replaced by `REDACTED`.
+fn redact_query_into(out: &mut String, query: &str) {
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((k, _)) if is_secret_key(k) => {
+                out.push_str(k);
+                out.push_str("=REDACTED");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+}
+
+/// One request to record, borrowed from the request being answered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record<'a> {
+    /// Emulator clock when the request arrived (epoch ms).
+    pub time_ms: i64,
+    pub method: &'a str,
+    /// Request path (no query).
+    pub path: &'a str,
+    /// Query string as received (redacted when recorded).
+    pub query: Option<&'a str>,
+    pub status: u16,
+    pub caller: Option<&'a str>,
+    pub fault_id: Option<u64>,
+}
+
+/// Replace the contents of `buf` with `text`, keeping its allocation.
+fn set(buf: &mut String, text: &str) {
+    buf.clear();
+    buf.push_str(text);
+}
+
+/// `slot` (an `Option<String>` buffer) set to `text`: the buffer is kept and rewritten when
+/// there is text, dropped when there is none.
+fn set_opt(slot: &mut Option<String>, text: Option<&str>, write: impl FnOnce(&mut String, &str)) {
+    match text {
+        Some(text) => {
+            let buf = slot.get_or_insert_with(String::new);
+            buf.clear();
+            write(buf, text);
+        }
+        None => *slot = None,
+    }
 }
 
 impl Journal {
-    /// Append an entry (its `seq` is assigned here; `query` is redacted here).
-    pub(crate) fn record(&self, mut entry: JournalEntry) {
-        entry.query = entry
-            .query
-            .filter(|q| !q.is_empty())
-            .map(|q| redact_query(&q));
+    /// Append an entry (its `seq` is assigned here; the query is redacted here).
+    ///
+    /// Once the journal is full, the oldest entry is taken out and rewritten in place as the new
+    /// one: its strings keep their allocations, so recording a request allocates nothing in the
+    /// steady state (this runs on every `/api` request, under a lock all requests share).
+    pub(crate) fn record(&self, r: Record<'_>) {
+        let query = r.query.filter(|q| !q.is_empty());
         let mut j = self.inner.lock();
         j.last_seq += 1;
-        entry.seq = j.last_seq;
-        if j.entries.len() >= JOURNAL_CAPACITY {
-            j.entries.pop_front();
+        let seq = j.last_seq;
+        let mut entry = if j.entries.len() >= JOURNAL_CAPACITY {
+            j.entries.pop_front()
+        } else {
+            None
         }
+        .unwrap_or_else(|| JournalEntry {
+            seq: 0,
+            time_ms: 0,
+            method: String::new(),
+            path: String::new(),
+            query: None,
+            status: 0,
+            caller: None,
+            fault_id: None,
+        });
+        entry.seq = seq;
+        entry.time_ms = r.time_ms;
+        set(&mut entry.method, r.method);
+        set(&mut entry.path, r.path);
+        set_opt(&mut entry.query, query, redact_query_into);
+        set_opt(&mut entry.caller, r.caller, |buf, c| buf.push_str(c));
+        entry.status = r.status;
+        entry.fault_id = r.fault_id;
         j.entries.push_back(entry);
     }
 
@@ -104,13 +166,12 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(query: Option<&str>) -> JournalEntry {
-        JournalEntry {
-            seq: 0,
+    fn entry(query: Option<&str>) -> Record<'_> {
+        Record {
             time_ms: 0,
-            method: "GET".into(),
-            path: "/p".into(),
-            query: query.map(str::to_owned),
+            method: "GET",
+            path: "/p",
+            query,
             status: 200,
             caller: None,
             fault_id: None,
@@ -143,5 +204,57 @@ mod tests {
             j.entries()[0].query.as_deref(),
             Some("token_id=abc&access_token=REDACTED&client_secret=REDACTED&string_value=REDACTED&scope=x&flag")
         );
+    }
+
+    /// Entries rewritten in place once the journal is full carry nothing of the entry they
+    /// replace (query and caller set and cleared in turn).
+    #[test]
+    fn recycled_entries_are_rewritten_whole() {
+        let j = Journal::default();
+        for i in 0..JOURNAL_CAPACITY * 2 + 3 {
+            let path = format!("/p/{i}");
+            let query = format!("n={i}");
+            j.record(Record {
+                time_ms: i as i64,
+                method: if i % 2 == 0 { "GET" } else { "DELETE" },
+                path: &path,
+                query: (i % 3 == 0).then_some(query.as_str()),
+                status: 200 + (i % 7) as u16,
+                caller: (i % 5 == 0).then_some("someone@example.com"),
+                fault_id: (i % 11 == 0).then_some(i as u64),
+            });
+        }
+        for e in j.entries() {
+            let i = (e.seq - 1) as usize;
+            assert_eq!(e.time_ms, i as i64);
+            assert_eq!(e.method, if i % 2 == 0 { "GET" } else { "DELETE" });
+            assert_eq!(e.path, format!("/p/{i}"));
+            assert_eq!(e.query, (i % 3 == 0).then(|| format!("n={i}")));
+            assert_eq!(e.status, 200 + (i % 7) as u16);
+            assert_eq!(
+                e.caller.as_deref(),
+                (i % 5 == 0).then_some("someone@example.com")
+            );
+            assert_eq!(e.fault_id, (i % 11 == 0).then_some(i as u64));
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "token",
+            "access_token",
+            "X_TOKEN",
+            "client_secret",
+            "Password",
+            "string_value",
+            "code",
+            "client_assertion",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in ["token_id", "scope", "path", "", "tok", "é_token_id"] {
+            assert!(!is_secret_key(k), "{k}");
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! connection stays usable (see `incoming.rs`).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -21,7 +22,7 @@ use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
-use crate::journal::JournalEntry;
+use crate::journal::Record;
 use crate::params::{parse_json_object, Params};
 use crate::state::Principal;
 
@@ -65,10 +66,11 @@ fn panic_response() -> Response {
 
 /// A fresh request id (a random, version 4 UUID, hyphenated), written into `buf`.
 ///
-/// The random bits come from `rand`'s thread-local generator (a CSPRNG seeded once from the OS)
-/// rather than `Uuid::new_v4`, which asks the OS (a `getrandom` system call) for every id.
+/// The random bits come from `fastrand`'s thread-local generator (wyrand, seeded per thread)
+/// rather than `Uuid::new_v4`, which asks the OS (a `getrandom` system call) for every id: a
+/// request id must be unique, not unpredictable, and this runs on every request.
 fn new_request_id(buf: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
-    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>())
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
         .into_uuid()
         .hyphenated()
         .encode_lower(buf)
@@ -94,7 +96,8 @@ fn area_of(path: &str) -> Option<Area> {
 }
 
 async fn dispatch(emu: Emulator, req: Request) -> Response {
-    let started = Instant::now();
+    // The request's duration is only for the debug event below: no clock read when it is off.
+    let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
     let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let request_id: &str = new_request_id(&mut id_buf);
     let (parts, body) = req.into_parts();
@@ -103,7 +106,7 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
     let mut resp = match area_of(path) {
         Some(Area::Admin) => match admin_guard(&emu, &parts) {
             Ok(()) => {
-                serve(&emu, &parts, &mut incoming, Area::Admin, request_id)
+                serve(&emu, &parts, &mut incoming, Area::Admin, request_id, 0)
                     .await
                     .0
             }
@@ -125,7 +128,8 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
         method = %parts.method,
         path = %path,
         status = resp.status().as_u16(),
-        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        duration_us = started
+            .map_or(0, |s| u64::try_from(s.elapsed().as_micros()).unwrap_or(u64::MAX)),
         request_id = %request_id,
         close = incoming.must_close(),
         "request"
@@ -180,6 +184,10 @@ fn admin_guard(emu: &Emulator, parts: &Parts) -> Result<(), ApiError> {
 }
 
 /// An `/api` or `/oidc` request: faults, execution, journal.
+///
+/// The emulator clock is read once, when the request arrives: the journal's time, the token
+/// expiry check and the handler's `now_ms` all use it (again after a fault's latency, which
+/// may have let time pass before the request is served).
 async fn public(
     emu: &Emulator,
     parts: &Parts,
@@ -189,47 +197,70 @@ async fn public(
 ) -> Response {
     let inner = &emu.inner;
     let time_ms = inner.clock.now_ms();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let fault = inner.faults.fire(&method, &path);
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let fault = inner.faults.fire(method, path);
 
     let (resp, caller) = match &fault {
         Some(f) if !f.fault.after_apply => {
             f.delay().await;
             match f.response() {
-                Some(r) => (r, None),
-                None => serve(emu, parts, incoming, area, request_id).await,
+                Some(r) => (r, Caller::Nobody),
+                None => {
+                    let now_ms = inner.clock.now_ms();
+                    serve(emu, parts, incoming, area, request_id, now_ms).await
+                }
             }
         }
         Some(f) => {
-            let (r, caller) = serve(emu, parts, incoming, area, request_id).await;
+            let (r, caller) = serve(emu, parts, incoming, area, request_id, time_ms).await;
             f.delay().await;
             (f.response().unwrap_or(r), caller)
         }
-        None => serve(emu, parts, incoming, area, request_id).await,
+        None => serve(emu, parts, incoming, area, request_id, time_ms).await,
     };
-    inner.journal.record(JournalEntry {
-        seq: 0,
+    inner.journal.record(Record {
         time_ms,
         method,
         path,
-        query: parts.uri.query().map(str::to_owned),
+        query: parts.uri.query(),
         status: resp.status().as_u16(),
-        caller,
+        caller: caller.name(),
         fault_id: fault.map(|f| f.id),
     });
     resp
 }
 
-/// Find and run the route for a request in `area`; also returns the caller's name (for the
-/// journal).
+/// Who made a request, as the journal names them.
+enum Caller {
+    /// Not authenticated (or not known).
+    Nobody,
+    /// The principal the bearer token authenticated.
+    Principal(Arc<Principal>),
+    /// A name the handler gave (the OAuth token endpoint names the service principal).
+    Named(String),
+}
+
+impl Caller {
+    fn name(&self) -> Option<&str> {
+        match self {
+            Self::Nobody => None,
+            Self::Principal(p) => Some(&p.user_name),
+            Self::Named(name) => Some(name),
+        }
+    }
+}
+
+/// Find and run the route for a request in `area` at `now_ms` on the emulator clock; also
+/// returns the caller (for the journal).
 async fn serve(
     emu: &Emulator,
     parts: &Parts,
     incoming: &mut Incoming,
     area: Area,
     request_id: &str,
-) -> (Response, Option<String>) {
+    now_ms: i64,
+) -> (Response, Caller) {
     let path = parts.uri.path();
     let method = &parts.method;
     let (version, rest, display) = match area {
@@ -241,7 +272,7 @@ async fn serve(
                 None => (after_api, ""),
             };
             if !VERSIONS.contains(&version) {
-                return (ApiError::bad_target(path).into_response(), None);
+                return (ApiError::bad_target(path).into_response(), Caller::Nobody);
             }
             let display = if display.is_empty() { "/" } else { display };
             (version, display.trim_matches('/'), display)
@@ -249,16 +280,16 @@ async fn serve(
         Area::Oidc | Area::Admin => ("", path.trim_matches('/'), path),
     };
     let caller = match area {
-        Area::Api => match crate::auth::authenticate(emu, &parts.headers, request_id) {
+        Area::Api => match crate::auth::authenticate(emu, &parts.headers, request_id, now_ms) {
             Ok(p) => Some(p),
-            Err(e) => return (e.into_response(), None),
+            Err(e) => return (e.into_response(), Caller::Nobody),
         },
         Area::Oidc | Area::Admin => None,
     };
-    let name = caller.as_ref().map(|c| c.user_name.clone());
+    let principal = || caller.clone().map_or(Caller::Nobody, Caller::Principal);
     let Some((route, path_params)) = emu.inner.routes.find(method, area, version, rest) else {
         let err = ApiError::endpoint_not_found(method.as_str(), display);
-        return (err.into_response(), name);
+        return (err.into_response(), principal());
     };
     let request = Parsed::read(emu, parts, incoming, route).await;
     let outcome = match request {
@@ -270,12 +301,14 @@ async fn serve(
             path_params,
             caller.as_deref(),
             request,
+            now_ms,
         ),
         Err(e) => Err(e),
     };
     match outcome {
-        Ok((resp, journal_caller)) => (resp, journal_caller.or(name)),
-        Err(e) => (route.policy.error_response(e), name),
+        Ok((resp, Some(named))) => (resp, Caller::Named(named)),
+        Ok((resp, None)) => (resp, principal()),
+        Err(e) => (route.policy.error_response(e), principal()),
     }
 }
 
@@ -343,7 +376,8 @@ impl Parsed {
     }
 }
 
-/// Call the route's handler: `/api` handlers with the state locked and settled.
+/// Call the route's handler: `/api` handlers with the state locked and settled at `now_ms`.
+#[allow(clippy::too_many_arguments)] // the parts of one request, passed down once
 fn run(
     emu: &Emulator,
     parts: &Parts,
@@ -352,12 +386,12 @@ fn run(
     path_params: Vec<(&'static str, String)>,
     caller: Option<&Principal>,
     request: Parsed,
+    now_ms: i64,
 ) -> Result<(Response, Option<String>), ApiError> {
     let inner = &emu.inner;
     match route.handler {
         Handler::State(handler) => {
             let caller = caller.ok_or_else(|| ApiError::internal("no caller for an API route"))?;
-            let now_ms = inner.clock.now_ms();
             let mut state = inner.state.lock();
             state.settle(now_ms);
             let mut ctx = Ctx {

@@ -463,7 +463,7 @@ enum ReplyBody {
     Json(Value),
     /// JSON already written from a typed answer holding no empty array (see [`Reply::typed`]):
     /// no policy has anything to drop or keep in it, so it goes out as it is.
-    Serialized(String),
+    Serialized(Bytes),
     /// Raw bytes with a content type (downloads).
     Bytes { content_type: String, data: Bytes },
     /// Work to finish after the state lock is released.
@@ -474,7 +474,10 @@ impl std::fmt::Debug for ReplyBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Json(value) => f.debug_tuple("Json").field(value).finish(),
-            Self::Serialized(json) => f.debug_tuple("Serialized").field(json).finish(),
+            Self::Serialized(json) => f
+                .debug_tuple("Serialized")
+                .field(&String::from_utf8_lossy(json))
+                .finish(),
             Self::Bytes { content_type, data } => f
                 .debug_struct("Bytes")
                 .field("content_type", content_type)
@@ -504,13 +507,8 @@ impl Reply {
     /// Object keys of the text come in the struct's field order (as the real service sends
     /// them), those of a `Value` in sorted order; JSON readers see the same document.
     pub(crate) fn typed<T: serde::Serialize>(value: &T) -> Result<Self, ApiError> {
-        // Room for a small answer at once (the writer would start at 128 bytes and grow).
-        let mut buf = Vec::with_capacity(256);
-        let json = serde_json::to_writer(&mut buf, value)
-            .ok()
-            .and_then(|()| String::from_utf8(buf).ok());
-        if let Some(json) = json {
-            if !json.contains("[]") {
+        if let Ok(json) = crate::error::to_json_bytes(value) {
+            if !has_empty_list(&json) {
                 return Ok(Self {
                     status: StatusCode::OK,
                     body: ReplyBody::Serialized(json),
@@ -618,7 +616,7 @@ impl Reply {
                 resp
             }
             ReplyBody::Serialized(json) => {
-                let mut resp = json_bytes_response(reply.status, json.into_bytes());
+                let mut resp = json_bytes_response(reply.status, json);
                 if policy.content_type != "application/json" {
                     resp.headers_mut().insert(
                         header::CONTENT_TYPE,
@@ -645,6 +643,12 @@ impl Reply {
         }
         resp
     }
+}
+
+/// True if the JSON text has `[]` anywhere: an empty array (the compact writer writes every
+/// empty array so), or those two characters inside a string.
+fn has_empty_list(json: &[u8]) -> bool {
+    memchr::memmem::find(json, b"[]").is_some()
 }
 
 /// Drop every object key whose value is an empty array, at any depth.
