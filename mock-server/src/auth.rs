@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::api::{Area, EmuCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::ApiError;
-use crate::state::{hash_secret, Principal};
+use crate::state::{hash_secret, Principal, State};
 
 /// Lifetime of an OAuth access token (one hour: <https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html>).
 const OAUTH_TOKEN_SECS: i64 = 3600;
@@ -29,9 +29,27 @@ pub(crate) fn authenticate(
     request_id: &str,
     now: i64,
 ) -> Result<Arc<Principal>, ApiError> {
-    let token = credential(headers, "bearer")
+    let token = bearer_token(headers, request_id)?;
+    authenticate_in(&emu.inner.state.lock(), token, now)
+}
+
+/// The bearer token of a request, or the 401 of [`authenticate`].
+pub(crate) fn bearer_token<'h>(
+    headers: &'h HeaderMap,
+    request_id: &str,
+) -> Result<&'h str, ApiError> {
+    credential(headers, "bearer")
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| ApiError::unauthenticated(request_id))?;
+        .ok_or_else(|| ApiError::unauthenticated(request_id))
+}
+
+/// [`authenticate`] with the state already locked by the caller (the dispatcher authenticates
+/// and runs the handler under one lock).
+pub(crate) fn authenticate_in(
+    state: &State,
+    token: &str,
+    now: i64,
+) -> Result<Arc<Principal>, ApiError> {
     LAST_TOKEN
         .with_borrow_mut(|last| {
             let last = match last {
@@ -42,7 +60,6 @@ pub(crate) fn authenticate(
                     principal: None,
                 }),
             };
-            let state = emu.inner.state.lock();
             let principal = state.authenticate_hash(&last.hash, now)?;
             // The principal as it is now in the state: the cached copy only while it is equal.
             match &last.principal {

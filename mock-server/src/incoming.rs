@@ -10,25 +10,79 @@
 //! body) it does not read on: the answer then carries `Connection: close`, so the client knows
 //! to open a new connection rather than meeting a reset one.
 
-use axum::body::Body;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::{Bytes, BytesMut};
 use http::{header, HeaderMap};
 use http_body_util::BodyExt;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
 
 use crate::api::MultipartField;
 use crate::error::{ApiError, ErrorCode};
 
+/// A request body as the dispatcher receives it: hyper's own body (the HTTP server), the bytes
+/// of an in-process request, or any other body (axum's router). An enum rather than a boxed
+/// body, so no request is boxed on its way in.
+#[derive(Debug)]
+pub(crate) enum RequestBody {
+    /// From the socket.
+    Hyper(hyper::body::Incoming),
+    /// Bytes already in memory (the in-process transport); `None` once yielded.
+    Full(Option<Bytes>),
+    /// Anything else.
+    Other(axum::body::Body),
+}
+
+impl HttpBody for RequestBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        match self.get_mut() {
+            Self::Hyper(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|frame| frame.map(|f| f.map_err(axum::Error::new))),
+            Self::Full(data) => Poll::Ready(
+                data.take()
+                    .filter(|d| !d.is_empty())
+                    .map(|d| Ok(Frame::data(d))),
+            ),
+            Self::Other(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Hyper(body) => body.is_end_stream(),
+            Self::Full(data) => data.as_ref().is_none_or(Bytes::is_empty),
+            Self::Other(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Hyper(body) => body.size_hint(),
+            Self::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Self::Other(body) => body.size_hint(),
+        }
+    }
+}
+
 /// A request body that is read at most once, and drained if it was not.
 #[derive(Debug)]
 pub(crate) struct Incoming {
-    body: Option<Body>,
+    body: Option<RequestBody>,
     declared: Option<u64>,
     close: bool,
 }
 
 impl Incoming {
     /// Wrap `body`; `headers` give its declared length, if any.
-    pub(crate) fn new(body: Body, headers: &HeaderMap) -> Self {
+    pub(crate) fn new(body: RequestBody, headers: &HeaderMap) -> Self {
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -44,7 +98,7 @@ impl Incoming {
     /// more than `limit` bytes: a declared `Content-Length` over the limit is refused before
     /// reading. A refused or broken body closes the connection after the answer.
     pub(crate) async fn read(&mut self, limit: usize) -> Result<Bytes, ApiError> {
-        let Some(mut body) = self.body.take() else {
+        let Some(mut body) = self.body.take().filter(|b| !b.is_end_stream()) else {
             return Ok(Bytes::new());
         };
         if self.declared.is_some_and(|n| n > limit as u64) {
@@ -84,7 +138,7 @@ impl Incoming {
     /// Read and discard what is left of the body, up to `limit` bytes; past that (or when the
     /// body cannot be read) mark the connection for closing instead.
     pub(crate) async fn finish(&mut self, limit: usize) {
-        let Some(mut body) = self.body.take() else {
+        let Some(mut body) = self.body.take().filter(|b| !b.is_end_stream()) else {
             return;
         };
         if self.declared.is_some_and(|n| n > limit as u64) {
@@ -187,23 +241,49 @@ mod tests {
 
     #[tokio::test]
     async fn unread_bodies_are_drained_up_to_the_limit() {
-        let mut small = Incoming::new(Body::from("0123456789"), &HeaderMap::new());
+        let mut small = Incoming::new(
+            RequestBody::Full(Some(Bytes::from_static(b"0123456789"))),
+            &HeaderMap::new(),
+        );
         small.finish(10).await;
         assert!(!small.must_close());
 
-        let mut big = Incoming::new(Body::from("0123456789x"), &HeaderMap::new());
+        let mut big = Incoming::new(
+            RequestBody::Other(axum::body::Body::from("0123456789x")),
+            &HeaderMap::new(),
+        );
         big.finish(10).await;
         assert!(big.must_close());
 
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, http::HeaderValue::from_static("99"));
-        let mut declared = Incoming::new(Body::from("short"), &headers);
+        let mut declared = Incoming::new(
+            RequestBody::Full(Some(Bytes::from_static(b"short"))),
+            &headers,
+        );
         assert!(declared.read(10).await.is_err());
         assert!(declared.must_close());
 
-        let mut read = Incoming::new(Body::from("abc"), &HeaderMap::new());
+        let mut read = Incoming::new(
+            RequestBody::Other(axum::body::Body::from("abc")),
+            &HeaderMap::new(),
+        );
         assert_eq!(read.read(10).await.ok(), Some(Bytes::from_static(b"abc")));
         read.finish(10).await;
         assert!(!read.must_close());
+
+        let mut empty = Incoming::new(RequestBody::Full(Some(Bytes::new())), &HeaderMap::new());
+        assert_eq!(empty.read(10).await.ok(), Some(Bytes::new()));
+        let mut full = Incoming::new(
+            RequestBody::Full(Some(Bytes::from_static(b"xyz"))),
+            &HeaderMap::new(),
+        );
+        assert_eq!(full.read(3).await.ok(), Some(Bytes::from_static(b"xyz")));
+        let mut over = Incoming::new(
+            RequestBody::Full(Some(Bytes::from_static(b"xyz"))),
+            &HeaderMap::new(),
+        );
+        assert!(over.read(2).await.is_err());
+        assert!(over.must_close());
     }
 }

@@ -4,8 +4,7 @@
 //! string (with the values of secret-looking keys replaced by `REDACTED`), the status, the caller
 //! and the fault that fired. The journal keeps the last [`JOURNAL_CAPACITY`] entries.
 
-use std::collections::VecDeque;
-
+use http::Method;
 use parking_lot::Mutex;
 use serde::Serialize;
 
@@ -41,10 +40,73 @@ pub(crate) struct Journal {
     inner: Mutex<JournalInner>,
 }
 
+/// A ring of [`JOURNAL_CAPACITY`] slots: filled in order, then each new entry overwrites the
+/// oldest one in place.
 #[derive(Debug, Default)]
 struct JournalInner {
     last_seq: u64,
-    entries: VecDeque<JournalEntry>,
+    slots: Vec<Slot>,
+    /// Once the ring is full: the index of the oldest slot, the next to overwrite.
+    oldest: usize,
+}
+
+/// One entry as the journal keeps it: fixed fields, and the path, redacted query and caller
+/// written one after the other into a single buffer that is reused when the slot is.
+#[derive(Debug)]
+struct Slot {
+    seq: u64,
+    time_ms: i64,
+    fault_id: Option<u64>,
+    method: Method,
+    status: u16,
+    /// `path`, then the query, then the caller.
+    text: String,
+    path_end: usize,
+    /// Where the query ends in `text`, if there is one.
+    query_end: Option<usize>,
+    has_caller: bool,
+}
+
+impl Slot {
+    fn entry(&self) -> JournalEntry {
+        let text = self.text.as_str();
+        let path = text.get(..self.path_end).unwrap_or_default();
+        let query_end = self.query_end.unwrap_or(self.path_end);
+        let query = self
+            .query_end
+            .map(|end| text.get(self.path_end..end).unwrap_or_default().to_owned());
+        let caller = self
+            .has_caller
+            .then(|| text.get(query_end..).unwrap_or_default().to_owned());
+        JournalEntry {
+            seq: self.seq,
+            time_ms: self.time_ms,
+            method: self.method.as_str().to_owned(),
+            path: path.to_owned(),
+            query,
+            status: self.status,
+            caller,
+            fault_id: self.fault_id,
+        }
+    }
+
+    /// Rewrite the slot as `r` (sequence number `seq`), keeping its buffer.
+    fn set(&mut self, seq: u64, r: &Record<'_>) {
+        self.seq = seq;
+        self.time_ms = r.time_ms;
+        self.fault_id = r.fault_id;
+        self.method.clone_from(r.method);
+        self.status = r.status;
+        self.text.clear();
+        self.text.push_str(r.path);
+        self.path_end = self.text.len();
+        self.query_end = r.query.filter(|q| !q.is_empty()).map(|q| {
+            redact_query_into(&mut self.text, q);
+            self.text.len()
+        });
+        self.has_caller = r.caller.is_some();
+        self.text.push_str(r.caller.unwrap_or_default());
+    }
 }
 
 /// True for query keys whose values may be secrets.
@@ -80,7 +142,7 @@ fn redact_query_into(out: &mut String, query: &str) {
 pub(crate) struct Record<'a> {
     /// Emulator clock when the request arrived (epoch ms).
     pub time_ms: i64,
-    pub method: &'a str,
+    pub method: &'a Method,
     /// Request path (no query).
     pub path: &'a str,
     /// Query string as received (redacted when recorded).
@@ -90,70 +152,51 @@ pub(crate) struct Record<'a> {
     pub fault_id: Option<u64>,
 }
 
-/// Replace the contents of `buf` with `text`, keeping its allocation.
-fn set(buf: &mut String, text: &str) {
-    buf.clear();
-    buf.push_str(text);
-}
-
-/// `slot` (an `Option<String>` buffer) set to `text`: the buffer is kept and rewritten when
-/// there is text, dropped when there is none.
-fn set_opt(slot: &mut Option<String>, text: Option<&str>, write: impl FnOnce(&mut String, &str)) {
-    match text {
-        Some(text) => {
-            let buf = slot.get_or_insert_with(String::new);
-            buf.clear();
-            write(buf, text);
-        }
-        None => *slot = None,
-    }
-}
-
 impl Journal {
     /// Append an entry (its `seq` is assigned here; the query is redacted here).
     ///
-    /// Once the journal is full, the oldest entry is taken out and rewritten in place as the new
-    /// one: its strings keep their allocations, so recording a request allocates nothing in the
-    /// steady state (this runs on every `/api` request, under a lock all requests share).
+    /// Once the journal is full, the oldest slot is rewritten in place as the new entry, its
+    /// buffer kept: recording a request allocates nothing and moves no entry in the steady
+    /// state (this runs on every `/api` request, under a lock all requests share).
     pub(crate) fn record(&self, r: Record<'_>) {
-        let query = r.query.filter(|q| !q.is_empty());
         let mut j = self.inner.lock();
         j.last_seq += 1;
         let seq = j.last_seq;
-        let mut entry = if j.entries.len() >= JOURNAL_CAPACITY {
-            j.entries.pop_front()
-        } else {
-            None
+        if j.slots.len() < JOURNAL_CAPACITY {
+            let mut slot = Slot {
+                seq,
+                time_ms: 0,
+                fault_id: None,
+                method: Method::GET,
+                status: 0,
+                text: String::new(),
+                path_end: 0,
+                query_end: None,
+                has_caller: false,
+            };
+            slot.set(seq, &r);
+            j.slots.push(slot);
+            return;
         }
-        .unwrap_or_else(|| JournalEntry {
-            seq: 0,
-            time_ms: 0,
-            method: String::new(),
-            path: String::new(),
-            query: None,
-            status: 0,
-            caller: None,
-            fault_id: None,
-        });
-        entry.seq = seq;
-        entry.time_ms = r.time_ms;
-        set(&mut entry.method, r.method);
-        set(&mut entry.path, r.path);
-        set_opt(&mut entry.query, query, redact_query_into);
-        set_opt(&mut entry.caller, r.caller, |buf, c| buf.push_str(c));
-        entry.status = r.status;
-        entry.fault_id = r.fault_id;
-        j.entries.push_back(entry);
+        let oldest = j.oldest;
+        j.oldest = (oldest + 1) % JOURNAL_CAPACITY;
+        if let Some(slot) = j.slots.get_mut(oldest) {
+            slot.set(seq, &r);
+        }
     }
 
     /// Every kept entry, oldest first.
     pub(crate) fn entries(&self) -> Vec<JournalEntry> {
-        self.inner.lock().entries.iter().cloned().collect()
+        let j = self.inner.lock();
+        let (newer, older) = j.slots.split_at(j.oldest.min(j.slots.len()));
+        older.iter().chain(newer).map(Slot::entry).collect()
     }
 
     /// Drop every entry (sequence numbers keep counting).
     pub(crate) fn clear(&self) {
-        self.inner.lock().entries.clear();
+        let mut j = self.inner.lock();
+        j.slots.clear();
+        j.oldest = 0;
     }
 
     /// Back to the initial state: empty, sequence from 1.
@@ -169,7 +212,7 @@ mod tests {
     fn entry(query: Option<&str>) -> Record<'_> {
         Record {
             time_ms: 0,
-            method: "GET",
+            method: &Method::GET,
             path: "/p",
             query,
             status: 200,
@@ -216,7 +259,11 @@ mod tests {
             let query = format!("n={i}");
             j.record(Record {
                 time_ms: i as i64,
-                method: if i % 2 == 0 { "GET" } else { "DELETE" },
+                method: if i % 2 == 0 {
+                    &Method::GET
+                } else {
+                    &Method::DELETE
+                },
                 path: &path,
                 query: (i % 3 == 0).then_some(query.as_str()),
                 status: 200 + (i % 7) as u16,

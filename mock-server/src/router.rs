@@ -9,6 +9,7 @@
 //! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
 //! connection stays usable (see `incoming.rs`).
 
+use std::borrow::Borrow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,10 +19,10 @@ use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use http::{header, request::Parts, HeaderName, HeaderValue, Method};
 
-use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Route};
+use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
-use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming};
+use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming, RequestBody};
 use crate::journal::Record;
 use crate::params::{parse_json_object, Params};
 use crate::state::Principal;
@@ -36,15 +37,27 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// [`handle`].
 pub(crate) fn build(emu: Emulator) -> axum::Router {
     axum::Router::new()
-        .fallback(|State(emu): State<Emulator>, req: Request| handle(emu, req))
+        .fallback(|State(emu): State<Emulator>, req: Request| {
+            handle(emu, req.map(RequestBody::Other))
+        })
         .with_state(emu)
 }
 
 /// Answer one request: the dispatcher behind a panic catcher. The HTTP server (`server.rs`) and
 /// the in-process transport call this directly, with no axum `Router` in between; the router
 /// from [`build`] calls it too, so every way in behaves the same.
-pub(crate) async fn handle(emu: Emulator, req: Request) -> Response {
-    match AssertUnwindSafe(dispatch(emu, req)).catch_unwind().await {
+///
+/// `emu` is anything that gives the emulator: the HTTP server passes a per-connection `Arc` of
+/// it, so the requests of one connection do not all count references on the one `Arc` every
+/// connection shares (an atomic write to a cache line both cores would pass back and forth).
+pub(crate) async fn handle<E: Borrow<Emulator>>(
+    emu: E,
+    req: http::Request<RequestBody>,
+) -> Response {
+    match AssertUnwindSafe(dispatch(emu.borrow(), req))
+        .catch_unwind()
+        .await
+    {
         Ok(resp) => resp,
         Err(_) => panic_response(),
     }
@@ -95,7 +108,7 @@ fn area_of(path: &str) -> Option<Area> {
     }
 }
 
-async fn dispatch(emu: Emulator, req: Request) -> Response {
+async fn dispatch(emu: &Emulator, req: http::Request<RequestBody>) -> Response {
     // The request's duration is only for the debug event below: no clock read when it is off.
     let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
     let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
@@ -104,15 +117,15 @@ async fn dispatch(emu: Emulator, req: Request) -> Response {
     let mut incoming = Incoming::new(body, &parts.headers);
     let path = parts.uri.path();
     let mut resp = match area_of(path) {
-        Some(Area::Admin) => match admin_guard(&emu, &parts) {
+        Some(Area::Admin) => match admin_guard(emu, &parts) {
             Ok(()) => {
-                serve(&emu, &parts, &mut incoming, Area::Admin, request_id, 0)
+                serve(emu, &parts, &mut incoming, Area::Admin, request_id, 0)
                     .await
                     .0
             }
             Err(e) => e.into_response(),
         },
-        Some(area) => public(&emu, &parts, &mut incoming, area, request_id).await,
+        Some(area) => public(emu, &parts, &mut incoming, area, request_id).await,
         None => ApiError::endpoint_not_found(parts.method.as_str(), path).into_response(),
     };
     // Keep the connection usable: discard what the handler did not read (see incoming.rs).
@@ -203,7 +216,7 @@ async fn public(
 
     let (resp, caller) = match &fault {
         Some(f) if !f.fault.after_apply => {
-            f.delay().await;
+            Box::pin(f.delay()).await;
             match f.response() {
                 Some(r) => (r, Caller::Nobody),
                 None => {
@@ -214,14 +227,14 @@ async fn public(
         }
         Some(f) => {
             let (r, caller) = serve(emu, parts, incoming, area, request_id, time_ms).await;
-            f.delay().await;
+            Box::pin(f.delay()).await;
             (f.response().unwrap_or(r), caller)
         }
         None => serve(emu, parts, incoming, area, request_id, time_ms).await,
     };
     inner.journal.record(Record {
         time_ms,
-        method,
+        method: &parts.method,
         path,
         query: parts.uri.query(),
         status: resp.status().as_u16(),
@@ -279,6 +292,35 @@ async fn serve(
         }
         Area::Oidc | Area::Admin => ("", path.trim_matches('/'), path),
     };
+    let found = emu.inner.routes.find(method, area, version, rest);
+    // An `/api` route whose handler works on the state authenticates under the same state lock
+    // as it runs (one lock per request, not two: the two worker threads otherwise queue on it
+    // twice per request). Its body is therefore read and parsed first; the answer is the same
+    // as authenticating first, because an authentication error still wins over a body error.
+    if let (Area::Api, Some((route, path_params))) = (area, &found) {
+        if let Handler::State(handler) = route.handler {
+            let token = match crate::auth::bearer_token(&parts.headers, request_id) {
+                Ok(token) => token,
+                Err(e) => return (e.into_response(), Caller::Nobody),
+            };
+            let request = Parsed::read(emu, parts, incoming, route).await;
+            let call = StateCall {
+                emu,
+                route,
+                version,
+                path_params,
+                token,
+                now_ms,
+            };
+            return match call.run(handler, request) {
+                Ok((resp, caller)) => (resp, Caller::Principal(caller)),
+                Err((e, Some(caller))) => {
+                    (route.policy.error_response(e), Caller::Principal(caller))
+                }
+                Err((e, None)) => (e.into_response(), Caller::Nobody),
+            };
+        }
+    }
     let caller = match area {
         Area::Api => match crate::auth::authenticate(emu, &parts.headers, request_id, now_ms) {
             Ok(p) => Some(p),
@@ -287,22 +329,13 @@ async fn serve(
         Area::Oidc | Area::Admin => None,
     };
     let principal = || caller.clone().map_or(Caller::Nobody, Caller::Principal);
-    let Some((route, path_params)) = emu.inner.routes.find(method, area, version, rest) else {
+    let Some((route, path_params)) = found else {
         let err = ApiError::endpoint_not_found(method.as_str(), display);
         return (err.into_response(), principal());
     };
     let request = Parsed::read(emu, parts, incoming, route).await;
     let outcome = match request {
-        Ok(request) => run(
-            emu,
-            parts,
-            route,
-            version,
-            path_params,
-            caller.as_deref(),
-            request,
-            now_ms,
-        ),
+        Ok(request) => run_emulator(emu, parts, route, path_params, request),
         Err(e) => Err(e),
     };
     match outcome {
@@ -342,7 +375,7 @@ impl Parsed {
         let query = Params::query_pairs(parts.uri.query());
         let (params, multipart) = match content_type.as_deref().filter(|ct| is_multipart(ct)) {
             Some(ct) => {
-                let fields = parse_multipart(ct, body.clone()).await?;
+                let fields = Box::pin(parse_multipart(ct, body.clone())).await?;
                 let mut text: Vec<(String, String)> = fields
                     .iter()
                     .filter(|f| f.filename.is_none())
@@ -376,44 +409,71 @@ impl Parsed {
     }
 }
 
-/// Call the route's handler: `/api` handlers with the state locked and settled at `now_ms`.
-#[allow(clippy::too_many_arguments)] // the parts of one request, passed down once
-fn run(
+/// An `/api` request for a route whose handler works on the state.
+struct StateCall<'a> {
+    emu: &'a Emulator,
+    route: &'a Route,
+    version: &'a str,
+    path_params: &'a [(&'static str, String)],
+    /// The bearer token (not yet checked).
+    token: &'a str,
+    now_ms: i64,
+}
+
+impl StateCall<'_> {
+    /// With the state locked: authenticate the token, then (if the body was read and parsed)
+    /// settle the state at `now_ms` and call `handler`. The error carries the caller when the
+    /// token was good (an authentication error has none, and is answered in the Databricks
+    /// envelope whatever the route's policy).
+    fn run(
+        self,
+        handler: crate::api::StateHandler,
+        request: Result<Parsed, ApiError>,
+    ) -> Result<(Response, Arc<Principal>), (ApiError, Option<Arc<Principal>>)> {
+        let inner = &self.emu.inner;
+        let mut state = inner.state.lock();
+        let caller =
+            crate::auth::authenticate_in(&state, self.token, self.now_ms).map_err(|e| (e, None))?;
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => return Err((e, Some(caller))),
+        };
+        state.settle(self.now_ms);
+        let mut ctx = Ctx {
+            state: &mut state,
+            version: self.version,
+            caller: &caller,
+            params: &request.params,
+            path_params: self.path_params,
+            body: &request.body,
+            content_type: request.content_type.as_deref(),
+            multipart: &request.multipart,
+            clock: &inner.clock,
+            now_ms: self.now_ms,
+            limits: inner.config.limits,
+            payload: request.payload,
+        };
+        let reply = handler(&mut ctx);
+        drop(state);
+        // Deferred work (encoding, archives) runs now, with the state unlocked.
+        match reply.and_then(Reply::resolve) {
+            Ok(reply) => Ok((reply.into_response(&self.route.policy), caller)),
+            Err(e) => Err((e, Some(caller))),
+        }
+    }
+}
+
+/// Call a route's handler that works on the emulator (`/oidc`, `/__mock`, and `/api` routes
+/// that lock what they need themselves).
+fn run_emulator(
     emu: &Emulator,
     parts: &Parts,
     route: &Route,
-    version: &str,
     path_params: Vec<(&'static str, String)>,
-    caller: Option<&Principal>,
     request: Parsed,
-    now_ms: i64,
 ) -> Result<(Response, Option<String>), ApiError> {
-    let inner = &emu.inner;
     match route.handler {
-        Handler::State(handler) => {
-            let caller = caller.ok_or_else(|| ApiError::internal("no caller for an API route"))?;
-            let mut state = inner.state.lock();
-            state.settle(now_ms);
-            let mut ctx = Ctx {
-                state: &mut state,
-                version,
-                caller,
-                params: &request.params,
-                path_params: &path_params,
-                body: &request.body,
-                content_type: request.content_type.as_deref(),
-                multipart: &request.multipart,
-                clock: &inner.clock,
-                now_ms,
-                limits: inner.config.limits,
-                payload: request.payload,
-            };
-            let reply = handler(&mut ctx)?;
-            drop(state);
-            // Deferred work (encoding, archives) runs now, with the state unlocked.
-            let reply = reply.resolve()?;
-            Ok((reply.into_response(&route.policy), None))
-        }
+        Handler::State(_) => Err(ApiError::internal("no caller for an API route")),
         Handler::Emulator(handler) => {
             let mut ctx = EmuCtx {
                 emu,
@@ -585,7 +645,7 @@ fn match_segments(segments: &[Segment], rest: &str) -> Option<Vec<(&'static str,
 /// Routes that exist only in unit tests, to exercise the handler plumbing end to end.
 #[cfg(test)]
 pub(crate) fn test_routes() -> Vec<Route> {
-    use crate::api::{Reply, ResponsePolicy};
+    use crate::api::ResponsePolicy;
     use bytes::Bytes;
     use http::StatusCode;
     use serde_json::json;
@@ -1031,5 +1091,15 @@ mod tests {
         assert!(find(&Method::POST, "2.0", "x/7").is_none());
         assert!(find(&Method::GET, "2.0", "x/").is_none());
         assert!(t.find(&Method::GET, Area::Admin, "", "x/7").is_none());
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn future_sizes() {
+        let emu = crate::Emulator::new();
+        let req = http::Request::new(super::RequestBody::Full(None));
+        let f = super::handle(emu, req);
+        eprintln!("handle future: {} bytes", std::mem::size_of_val(&f));
     }
 }

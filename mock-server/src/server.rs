@@ -1,19 +1,21 @@
 //! [`MockServer`]: the emulator served over HTTP on a local socket.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::emulator::Emulator;
+use crate::incoming::RequestBody;
 use crate::transport::InProcessTransport;
 
 /// How long [`MockServer::shutdown`] waits for in-flight requests before aborting them.
@@ -101,40 +103,74 @@ impl MockServer {
 /// opens with the HTTP/2 preface), with [`crate::router::handle`] as its service: no axum
 /// `Router`, tower layers or per-request boxing between hyper and the dispatcher (see
 /// "Connections" in docs/architecture.md for what that saved).
+///
+/// Each connection task has its own stop signal (a `oneshot`), which it checks whenever it is
+/// polled: a signal shared by every connection (hyper-util's `GracefulShutdown`, a `watch`)
+/// takes a lock every connection shares on every poll, which showed up as contention between
+/// the worker threads under load.
 async fn accept_loop(listener: TcpListener, emulator: Emulator, stopped: oneshot::Receiver<()>) {
-    let graceful = GracefulShutdown::new();
     let mut stopped = stopped;
+    let mut connections = JoinSet::new();
+    let mut stops: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => serve_connection(&graceful, tcp, &emulator),
+                Ok((tcp, _)) => {
+                    // Forget the connections that have ended.
+                    while connections.try_join_next().is_some() {}
+                    stops.retain(|s| !s.is_closed());
+                    let (stop, stop_rx) = oneshot::channel();
+                    stops.push(stop);
+                    connections.spawn(serve_connection(tcp, &emulator, stop_rx));
+                }
                 Err(e) => accept_failed(e).await,
             },
             _ = &mut stopped => break,
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    for stop in stops {
+        let _ = stop.send(());
+    }
+    while connections.join_next().await.is_some() {}
 }
 
-/// Serve one accepted connection on its own task.
-fn serve_connection(graceful: &GracefulShutdown, tcp: TcpStream, emulator: &Emulator) {
+/// Serve one accepted connection until it ends; `stop` asks it to finish its in-flight request
+/// and close.
+fn serve_connection(
+    tcp: TcpStream,
+    emulator: &Emulator,
+    stop: oneshot::Receiver<()>,
+) -> impl Future<Output = ()> + Send + 'static {
     // Small request/response pairs: do not let Nagle delay them.
     let _ = tcp.set_nodelay(true);
-    let emulator = emulator.clone();
+    // One `Arc` per connection: its requests count references on it, not on the emulator's.
+    let emulator = Arc::new(emulator.clone());
     let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        crate::router::handle(emulator.clone(), req.map(axum::body::Body::new))
+        crate::router::handle(Arc::clone(&emulator), req.map(RequestBody::Hyper))
             .map(Ok::<_, Infallible>)
     });
     let conn = auto::Builder::new(TokioExecutor::new())
         .serve_connection_with_upgrades(TokioIo::new(tcp), service)
         .into_owned();
-    let conn = graceful.watch(conn);
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
+    async move {
+        let mut conn = std::pin::pin!(conn);
+        let mut stop = Some(stop);
+        let served = std::future::poll_fn(|cx| {
+            // A dropped sender (the server going away) stops the connection too.
+            if let Some(rx) = stop.as_mut() {
+                if rx.poll_unpin(cx).is_ready() {
+                    stop = None;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+            conn.as_mut().poll(cx)
+        })
+        .await;
+        if let Err(e) = served {
             tracing::trace!(error = %e, "connection ended with an error");
         }
-    });
+    }
 }
 
 /// An `accept` error: a connection that failed before it was accepted is skipped; anything else

@@ -9,6 +9,7 @@ use dbx_core::transport::{
 use http_body_util::BodyExt;
 
 use crate::emulator::Emulator;
+use crate::incoming::RequestBody;
 
 /// Sends requests to an [`crate::Emulator`] without a socket, through the exact dispatcher the
 /// HTTP server uses (`router::handle`). Any absolute URL works; [`crate::Emulator::base_url`] is
@@ -34,8 +35,8 @@ impl fmt::Debug for InProcessTransport {
 impl Transport for InProcessTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, axum::body::Body::from(body));
-        let response = crate::router::handle(self.emulator.clone(), request).await;
+        let request = http::Request::from_parts(parts, RequestBody::Full(Some(body)));
+        let response = crate::router::handle(&self.emulator, request).await;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()

@@ -648,7 +648,7 @@ impl Reply {
 /// True if the JSON text has `[]` anywhere: an empty array (the compact writer writes every
 /// empty array so), or those two characters inside a string.
 fn has_empty_list(json: &[u8]) -> bool {
-    memchr::memmem::find(json, b"[]").is_some()
+    memchr::memchr_iter(b'[', json).any(|i| json.get(i + 1) == Some(&b']'))
 }
 
 /// Drop every object key whose value is an empty array, at any depth.

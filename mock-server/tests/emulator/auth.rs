@@ -95,6 +95,60 @@ async fn authentication_happens_before_route_lookup() {
     assert_eq!(r.status, 404);
 }
 
+/// A state route reads and parses its body before it authenticates (both under one state lock),
+/// but an authentication error still wins over anything wrong with the body: broken JSON, a
+/// wrong field type, a body over the limit, a broken multipart body.
+#[tokio::test]
+async fn authentication_errors_win_over_body_errors() {
+    let api = Api::new();
+    let big = vec![b'x'; 11 * 1024 * 1024];
+    let cases: [(&str, Option<&str>, Bytes); 4] = [
+        (
+            "/api/2.0/secrets/scopes/create",
+            None,
+            Bytes::from_static(b"{not json"),
+        ),
+        (
+            "/api/2.0/secrets/scopes/create",
+            None,
+            Bytes::from_static(br#"{"scope": 7}"#),
+        ),
+        ("/api/2.0/dbfs/put", None, Bytes::from(big)),
+        (
+            "/api/2.0/dbfs/put",
+            Some("multipart/form-data; boundary=b"),
+            Bytes::from_static(b"--b\r\nbroken"),
+        ),
+    ];
+    for (path, content_type, body) in cases {
+        let none = api
+            .send("POST", path, None, content_type, body.clone())
+            .await;
+        assert_eq!(
+            (none.status, &none.json["error_code"]),
+            (401, &json!(401)),
+            "{path}"
+        );
+        let bogus = api
+            .send("POST", path, Some("bogus"), content_type, body.clone())
+            .await;
+        assert_eq!(bogus.status, 403, "{path}");
+        assert_eq!(bogus.json["message"], "Invalid access token.", "{path}");
+        let admin = api
+            .send("POST", path, Some(ADMIN), content_type, body)
+            .await;
+        assert!(
+            [400, 413].contains(&admin.status),
+            "{path}: {} {}",
+            admin.status,
+            admin.json
+        );
+    }
+    // Nothing was created by the refused requests.
+    let scopes = api.get("/api/2.0/secrets/scopes/list", ADMIN).await;
+    assert_eq!(scopes.json, json!({}));
+}
+
 #[tokio::test]
 async fn scim_me_describes_the_caller() {
     let api = Api::new();
