@@ -9,8 +9,11 @@
 #   unknown   the emulator, GET /nope (no auth, no state: ENDPOINT_NOT_FOUND)
 # at 1 connection (wrk -t1 -c1) and at 64 connections (wrk -t2 -c64), then prints a table of
 # req/s with each emulator figure as a ratio of the bare server's at the same concurrency.
-# Phases are interleaved (bare, token, unknown per round) and repeated ROUNDS times; the table
-# shows each figure's median over the rounds, so a burst of load elsewhere hits one round only.
+# Phases are interleaved (bare, token, unknown per round) and repeated ROUNDS times. The table
+# shows each figure's median over the rounds, and each ratio as the median of the per-round
+# ratios (emulator / bare in the same round): on a shared virtual machine the speed of both
+# drifts by ±20% within minutes, and a ratio taken within one round cancels most of that drift.
+# Every request carries the same `Authorization` header, so both servers parse the same bytes.
 #
 # Usage: scripts/wrk_compare.sh            (from the repository root)
 # Environment: DURATION (default 10s), ROUNDS (default 3), PORT_BARE (18179), PORT_EMU (18178),
@@ -20,7 +23,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 PORT_BARE=${PORT_BARE:-18179}
 PORT_EMU=${PORT_EMU:-18178}
 TOKEN=dapi1234567890abcdef1234567890abcdef
@@ -65,18 +68,25 @@ rps() {
 declare -A results
 for round in $(seq "$ROUNDS"); do
   for conns in 1 64; do
-    results[bare,$conns]+="$(rps "http://127.0.0.1:$PORT_BARE/api/2.0/token/list" "$conns") "
+    results[bare,$conns]+="$(rps "http://127.0.0.1:$PORT_BARE/api/2.0/token/list" "$conns" -H "Authorization: Bearer $TOKEN") "
     results[token,$conns]+="$(rps "http://127.0.0.1:$PORT_EMU/api/2.0/token/list" "$conns" -H "Authorization: Bearer $TOKEN") "
-    results[unknown,$conns]+="$(rps "http://127.0.0.1:$PORT_EMU/nope" "$conns") "
+    results[unknown,$conns]+="$(rps "http://127.0.0.1:$PORT_EMU/nope" "$conns" -H "Authorization: Bearer $TOKEN") "
   done
   echo "round $round/$ROUNDS done" >&2
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# The per-round ratios of WHAT to bare at CONNS connections.
+ratios() {
+  paste -d' ' <(echo "${results[$1,$2]}" | tr ' ' '\n' | grep -v '^$') \
+    <(echo "${results[bare,$2]}" | tr ' ' '\n' | grep -v '^$') \
+    | awk '$2 > 0 {printf "%.3f ", $1 / $2}'
+}
 
 echo
-echo "wrk $DURATION per phase, $ROUNDS rounds (median req/s); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %14s %8s %14s %8s\n' "server" "1 conn req/s" "ratio" "64 conns req/s" "ratio"
+echo "wrk $DURATION per phase, $ROUNDS rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "req/s: median over the rounds; ratio: median of the per-round ratios to bare hyper (min-max)"
+printf '%-34s %12s %18s %12s %18s\n' "server" "1 conn" "ratio" "64 conns" "ratio"
 for what in bare token unknown; do
   case $what in
     bare) label="bare hyper (same JSON)";;
@@ -86,9 +96,11 @@ for what in bare token unknown; do
   line=$(printf '%-34s' "$label")
   for conns in 1 64; do
     m=$(echo "${results[$what,$conns]}" | median)
-    b=$(echo "${results[bare,$conns]}" | median)
-    ratio=$(awk -v m="$m" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", m / b; else print "-" }')
-    line+=$(printf ' %14.0f %8s' "$m" "${ratio}x")
+    r=$(ratios "$what" "$conns")
+    rm=$(echo "$r" | median)
+    lo=$(echo "$r" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
+    hi=$(echo "$r" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1)
+    line+=$(printf ' %12.0f %18s' "$m" "$(printf '%.2fx (%.2f-%.2f)' "$rm" "$lo" "$hi")")
   done
   echo "$line"
 done
