@@ -1172,8 +1172,12 @@ mod tests {
                 let scan = all
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| c.route.area == r.route.area && c.route.method == r.route.method)
-                    .filter(|(_, c)| c.route.area != Area::Api || c.route.versions.contains(&version))
+                    .filter(|(_, c)| {
+                        c.route.area == r.route.area && c.route.method == r.route.method
+                    })
+                    .filter(|(_, c)| {
+                        c.route.area != Area::Api || c.route.versions.contains(&version)
+                    })
                     .filter_map(|(i, c)| match_segments(&c.segments, &rest).map(|_| (i, c)))
                     .max_by_key(|(i, c)| (c.literals, *i))
                     .map(|(_, c)| c.route.path);
