@@ -259,30 +259,30 @@ mod tests {
             let query = format!("n={i}");
             j.record(Record {
                 time_ms: i as i64,
-                method: if i % 2 == 0 {
+                method: if i.is_multiple_of(2) {
                     &Method::GET
                 } else {
                     &Method::DELETE
                 },
                 path: &path,
-                query: (i % 3 == 0).then_some(query.as_str()),
+                query: i.is_multiple_of(3).then_some(query.as_str()),
                 status: 200 + (i % 7) as u16,
-                caller: (i % 5 == 0).then_some("someone@example.com"),
-                fault_id: (i % 11 == 0).then_some(i as u64),
+                caller: i.is_multiple_of(5).then_some("someone@example.com"),
+                fault_id: i.is_multiple_of(11).then_some(i as u64),
             });
         }
         for e in j.entries() {
             let i = (e.seq - 1) as usize;
             assert_eq!(e.time_ms, i as i64);
-            assert_eq!(e.method, if i % 2 == 0 { "GET" } else { "DELETE" });
+            assert_eq!(e.method, if i.is_multiple_of(2) { "GET" } else { "DELETE" });
             assert_eq!(e.path, format!("/p/{i}"));
-            assert_eq!(e.query, (i % 3 == 0).then(|| format!("n={i}")));
+            assert_eq!(e.query, i.is_multiple_of(3).then(|| format!("n={i}")));
             assert_eq!(e.status, 200 + (i % 7) as u16);
             assert_eq!(
                 e.caller.as_deref(),
-                (i % 5 == 0).then_some("someone@example.com")
+                i.is_multiple_of(5).then_some("someone@example.com")
             );
-            assert_eq!(e.fault_id, (i % 11 == 0).then_some(i as u64));
+            assert_eq!(e.fault_id, i.is_multiple_of(11).then_some(i as u64));
         }
     }
 

@@ -409,6 +409,9 @@ impl Parsed {
     }
 }
 
+/// Why a [`StateCall`] did not answer: the error, and the caller when the token was good.
+type StateCallError = (ApiError, Option<Arc<Principal>>);
+
 /// An `/api` request for a route whose handler works on the state.
 struct StateCall<'a> {
     emu: &'a Emulator,
@@ -429,7 +432,7 @@ impl StateCall<'_> {
         self,
         handler: crate::api::StateHandler,
         request: Result<Parsed, ApiError>,
-    ) -> Result<(Response, Arc<Principal>), (ApiError, Option<Arc<Principal>>)> {
+    ) -> Result<(Response, Arc<Principal>), StateCallError> {
         let inner = &self.emu.inner;
         let mut state = inner.state.lock();
         let caller =
