@@ -2,9 +2,11 @@
 //! never answers on its own (no 405s); everything below follows Databricks' wire behaviour.
 //!
 //! The URL space has three areas (see [`Area`]); anything else is `ENDPOINT_NOT_FOUND`.
-//! Order for `/api/{version}/...`: faults → version check (`Bad Target`) → authentication →
-//! route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse → settle time-driven
-//! state → handler. `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
+//! Order of the answers for `/api/{version}/...`: faults → version check (`Bad Target`) →
+//! authentication → route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse →
+//! settle time-driven state → handler. (A route whose handler works on the state reads and
+//! parses its body before it checks the token, so that it takes the state lock once for both;
+//! an authentication error still wins over a body error.) `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
 //! `/__mock/...` has neither (only `admin_guard` when the admin routes are protected) and is not
 //! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
 //! connection stays usable (see `incoming.rs`).
