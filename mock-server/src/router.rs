@@ -6,7 +6,8 @@
 //! authentication → route lookup (`ENDPOINT_NOT_FOUND`) → body read (size limit) and parse →
 //! settle time-driven state → handler. (A route whose handler works on the state reads and
 //! parses its body before it checks the token, so that it takes the state lock once for both;
-//! an authentication error still wins over a body error.) `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
+//! an authentication error still wins over a body error. Routes with heavy body work, uploads
+//! and decoding, check the token first as well.) `/oidc/...` and `/.well-known/...` have faults but no bearer authentication;
 //! `/__mock/...` has neither (only `admin_guard` when the admin routes are protected) and is not
 //! journaled. Whatever the answer, the request body is drained afterwards so the keep-alive
 //! connection stays usable (see `incoming.rs`).
@@ -305,6 +306,14 @@ async fn serve(
                 Ok(token) => token,
                 Err(e) => return (e.into_response(), Caller::Nobody),
             };
+            // A route that works hard on its body before the handler (a large upload, decoding)
+            // checks the token before reading it too, so that an unauthenticated upload costs no
+            // decoding; the check under the handler's lock below still applies.
+            if route.prepare.is_some() || route.max_body.is_some() {
+                if let Err(e) = crate::auth::authenticate(emu, &parts.headers, request_id, now_ms) {
+                    return (e.into_response(), Caller::Nobody);
+                }
+            }
             let request = Parsed::read(emu, parts, incoming, route).await;
             let call = StateCall {
                 emu,
