@@ -61,7 +61,11 @@ async fn phase(label: &str, server: &MockServer, connections: usize, duration: D
     for t in tasks {
         latencies.extend(t.await.expect("client task"));
     }
-    let elapsed = started.elapsed();
+    report(label, latencies, started.elapsed());
+}
+
+/// Print `label`'s request count, rate and latency percentiles.
+fn report(label: &str, mut latencies: Vec<Duration>, elapsed: Duration) {
     latencies.sort_unstable();
     println!(
         "{label}: {} requests in {:.2} s = {:.0} req/s; latency p50 {:?}, p99 {:?}",
@@ -90,15 +94,10 @@ async fn in_process(server: &MockServer, duration: Duration) {
         latencies.push(t.elapsed());
         assert_eq!(resp.status(), 200, "unexpected status");
     }
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    println!(
-        "(c) in-process transport, sequential: {} requests in {:.2} s = {:.0} req/s; latency p50 {:?}, p99 {:?}",
-        latencies.len(),
-        elapsed.as_secs_f64(),
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
+    report(
+        "(c) in-process transport, sequential",
+        latencies,
+        started.elapsed(),
     );
 }
 
