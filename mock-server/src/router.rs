@@ -310,7 +310,8 @@ async fn serve(
             // checks the token before reading it too, so that an unauthenticated upload costs no
             // decoding; the check under the handler's lock below still applies.
             if route.prepare.is_some() || route.max_body.is_some() {
-                if let Err(e) = crate::auth::authenticate(emu, &parts.headers, request_id, now_ms) {
+                let checked = crate::auth::authenticate_in(&emu.inner.state.lock(), token, now_ms);
+                if let Err(e) = checked {
                     return (e.into_response(), Caller::Nobody);
                 }
             }
