@@ -30,14 +30,15 @@ pub(crate) fn authenticate(
     now: i64,
 ) -> Result<Arc<Principal>, ApiError> {
     let token = bearer_token(headers, request_id)?;
-    authenticate_in(&emu.inner.state.lock(), token, now)
+    authenticate_in(&emu.inner.state.read(), token, now)
 }
 
-/// The bearer token of a request, or the 401 of [`authenticate`].
+/// The bearer token of a request, or the 401 of [`authenticate`]. It is visible ASCII (see
+/// [`credential`]); it stays bytes, as it is only compared and hashed.
 pub(crate) fn bearer_token<'h>(
     headers: &'h HeaderMap,
     request_id: &str,
-) -> Result<&'h str, ApiError> {
+) -> Result<&'h [u8], ApiError> {
     credential(headers, "bearer")
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::unauthenticated(request_id))
@@ -47,7 +48,7 @@ pub(crate) fn bearer_token<'h>(
 /// and runs the handler under one lock).
 pub(crate) fn authenticate_in(
     state: &State,
-    token: &str,
+    token: &[u8],
     now: i64,
 ) -> Result<Arc<Principal>, ApiError> {
     LAST_TOKEN
@@ -55,7 +56,7 @@ pub(crate) fn authenticate_in(
             let last = match last {
                 Some(last) if last.token == token => last,
                 _ => last.insert(LastToken {
-                    token: token.to_owned(),
+                    token: token.to_vec(),
                     hash: hash_secret(token),
                     principal: None,
                 }),
@@ -75,7 +76,7 @@ pub(crate) fn authenticate_in(
 /// What [`authenticate`] remembers, per thread, of the bearer token it saw last.
 struct LastToken {
     /// The token (only compared and replaced; never logged or formatted).
-    token: String,
+    token: Vec<u8>,
     /// Its [`hash_secret`].
     hash: String,
     /// The principal it authenticated last time, shared with the requests that used it.
@@ -92,14 +93,26 @@ thread_local! {
     static LAST_TOKEN: RefCell<Option<LastToken>> = const { RefCell::new(None) };
 }
 
-/// The credential of the `Authorization` header if its scheme is `scheme` (case-insensitive).
-fn credential<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
-        .map(|(_, credential)| credential.trim())
+/// The credential of the `Authorization` header if its scheme is `scheme` (case-insensitive):
+/// the header trimmed, split at its first space, the scheme compared and the rest trimmed.
+/// A header with a byte that is not visible ASCII (or a space or tab) has no credential (as
+/// [`HeaderValue::to_str`] would refuse it), so the credential is ASCII text.
+///
+/// This runs on every `/api` request: it works on the bytes, with no second pass to make a
+/// `str` of them, and checks them without an early exit (which the compiler vectorizes).
+fn credential<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a [u8]> {
+    let bytes = headers.get(header::AUTHORIZATION)?.as_bytes();
+    let invisible = bytes.iter().fold(0u8, |acc, &b| {
+        acc | u8::from(b < b' ' && b != b'\t') | u8::from(b > b'~')
+    });
+    if invisible != 0 {
+        return None;
+    }
+    let value = bytes.trim_ascii();
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (s, credential) = value.split_at(space);
+    s.eq_ignore_ascii_case(scheme.as_bytes())
+        .then(|| credential.trim_ascii())
 }
 
 /// The OAuth and discovery routes (`/oidc/...`, `/.well-known/...`): no bearer authentication.
@@ -245,7 +258,7 @@ fn issue_token(
         .unwrap_or(DEFAULT_SCOPE)
         .to_owned();
     let now = emu.inner.clock.now_ms();
-    let mut state = emu.inner.state.lock();
+    let mut state = emu.inner.state.write();
     let sp = state
         .identity
         .check_client_secret(&client_id, &secret)
@@ -300,6 +313,60 @@ fn jwt_like(base: &str, subject: &str, scope: &str, now_ms: i64) -> String {
 mod tests {
     use super::*;
 
+    /// The byte-level [`credential`] answers as the `to_str`, `trim`, `split_once` version it
+    /// replaced, for every shape of header a client (or an attacker) may send.
+    #[test]
+    fn credential_matches_the_string_version() {
+        fn reference<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a [u8]> {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().split_once(' '))
+                .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
+                .map(|(_, credential)| credential.trim().as_bytes())
+        }
+        let mut values: Vec<Vec<u8>> = [
+            "Bearer dapi123",
+            "bearer dapi123",
+            "BEARER   dapi123  ",
+            "  Bearer dapi123",
+            "\tBearer\tdapi123",
+            "Bearer\t dapi123",
+            "Bearer",
+            "Bearer ",
+            "Bearer  ",
+            "Basic dXNlcjpwYXNz",
+            "Bearerx dapi",
+            "Bearer a b c",
+            "Bearer dapi~!#$%&'*+-.^_`|",
+            "",
+            " ",
+        ]
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect();
+        values.push(b"Bearer dapi\x7f".to_vec());
+        values.push(b"Bearer caf\xc3\xa9".to_vec());
+        values.push(b"Bearer \x80\x81".to_vec());
+        values.push(b"Bearer a\x01b".to_vec());
+        values.push(b"Bearer a\x0bb".to_vec());
+        for (i, value) in values.iter().enumerate() {
+            let Ok(value) = HeaderValue::from_bytes(value) else {
+                continue; // http refuses it before the emulator sees it
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value);
+            for scheme in ["bearer", "basic"] {
+                assert_eq!(
+                    credential(&headers, scheme),
+                    reference(&headers, scheme),
+                    "value {i}, scheme {scheme}"
+                );
+            }
+        }
+        assert_eq!(credential(&HeaderMap::new(), "bearer"), None);
+    }
+
     fn bearer(token: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("header value");
@@ -321,16 +388,16 @@ mod tests {
             "unchanged principal: the cached copy"
         );
         let id = first.id.clone();
-        emu.inner.state.lock().identity.set_active(&id, false);
+        emu.inner.state.write().identity.set_active(&id, false);
         let err =
             authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect_err("deactivated");
         assert_eq!(err.status(), StatusCode::FORBIDDEN);
-        emu.inner.state.lock().identity.set_active(&id, true);
+        emu.inner.state.write().identity.set_active(&id, true);
         let back = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("reactivated");
         assert_eq!(*back, *first);
         emu.inner
             .state
-            .lock()
+            .write()
             .identity
             .set_principal_display_name(&id, "Renamed Admin");
         let renamed = authenticate(&emu, &admin, "r", emu.inner.clock.now_ms()).expect("renamed");

@@ -293,6 +293,16 @@ pub async fn run() -> ExitCode {
         }
     };
     let url = server.url();
+    // Logged before the address is printed: whoever waits for the first stdout line (a test, a
+    // script) finds these lines already written, even if it stops the process at once.
+    tracing::info!(%url, "dbx-mock-server started");
+    if protect {
+        tracing::info!(
+            "the /__mock admin routes require the admin token (Authorization: Bearer <admin token>); GET /__mock/health stays open"
+        );
+    } else {
+        tracing::info!("the /__mock admin routes are open (loopback only)");
+    }
     let mut out = std::io::stdout().lock();
     let printed = writeln!(out, "listening on {url}")
         .and_then(|()| {
@@ -306,14 +316,6 @@ pub async fn run() -> ExitCode {
     drop(out);
     if let Err(e) = printed {
         eprintln!("error: cannot write to stdout: {e}");
-    }
-    tracing::info!(%url, "dbx-mock-server started");
-    if protect {
-        tracing::info!(
-            "the /__mock admin routes require the admin token (Authorization: Bearer <admin token>); GET /__mock/health stays open"
-        );
-    } else {
-        tracing::info!("the /__mock admin routes are open (loopback only)");
     }
     shutdown.await;
     tracing::info!("shutting down");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use serde::Serialize;
 
 use crate::clock::{Clock, ClockMode};
@@ -53,7 +53,7 @@ pub(crate) struct Config {
 
 pub(crate) struct Inner {
     pub config: Config,
-    pub state: Mutex<State>,
+    pub state: RwLock<State>,
     pub clock: Clock,
     pub faults: Faults,
     pub journal: Journal,
@@ -295,7 +295,7 @@ impl EmulatorBuilder {
         Emulator {
             inner: Arc::new(Inner {
                 config: self.config,
-                state: Mutex::new(state),
+                state: RwLock::new(state),
                 clock,
                 faults: Faults::default(),
                 journal: Journal::default(),
@@ -383,7 +383,7 @@ impl Emulator {
         display_name: Option<&str>,
         admin: bool,
     ) -> Result<Principal, ApiError> {
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         let user = state.add_user(user_name, display_name)?;
         if admin {
             state.identity.add_member(ADMINS_GROUP, &user.user_name)?;
@@ -398,7 +398,7 @@ impl Emulator {
         display_name: &str,
         admin: bool,
     ) -> Result<ServicePrincipal, ApiError> {
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         let sp = state.add_service_principal(display_name)?;
         if admin {
             state
@@ -427,7 +427,7 @@ impl Emulator {
         comment: Option<&str>,
     ) -> Result<CreatedToken, ApiError> {
         let now = self.inner.clock.now_ms();
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         let owner = state
             .identity
             .principal_by_name(principal)
@@ -451,19 +451,19 @@ impl Emulator {
 
     /// Add a group.
     pub fn create_group(&self, name: &str) -> Result<GroupInfo, ApiError> {
-        self.inner.state.lock().identity.add_group(name)
+        self.inner.state.write().identity.add_group(name)
     }
 
     /// Make `member` (a user name, application id or group name) a member of `group`.
     pub fn add_group_member(&self, group: &str, member: &str) -> Result<(), ApiError> {
-        self.inner.state.lock().identity.add_member(group, member)
+        self.inner.state.write().identity.add_member(group, member)
     }
 
     /// The user or service principal called `name` (user name or application id).
     pub fn principal(&self, name: &str) -> Option<Principal> {
         self.inner
             .state
-            .lock()
+            .write()
             .identity
             .principal_by_name(name)
             .cloned()
@@ -509,19 +509,19 @@ impl Emulator {
     /// as any API call would before reading them; returns the clock's time.
     pub fn settle(&self) -> i64 {
         let now_ms = self.inner.clock.now_ms();
-        self.inner.state.lock().settle(now_ms);
+        self.inner.state.write().settle(now_ms);
         now_ms
     }
 
     /// The cluster transition delays in force.
     pub fn cluster_delays(&self) -> ClusterDelays {
-        self.inner.state.lock().clusters.delays
+        self.inner.state.write().clusters.delays
     }
 
     /// Change the cluster transition delays; transitions already planned keep their times.
     /// [`Emulator::reset`] restores the builder's delays.
     pub fn set_cluster_delays(&self, delays: ClusterDelays) {
-        self.inner.state.lock().clusters.delays = delays;
+        self.inner.state.write().clusters.delays = delays;
     }
 
     /// Finish every cluster transition now: `PENDING`, `RESTARTING` and `RESIZING` clusters
@@ -529,42 +529,42 @@ impl Emulator {
     /// stays planned). Returns how many clusters moved.
     pub fn finish_cluster_transitions(&self) -> usize {
         let now_ms = self.inner.clock.now_ms();
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         state.settle(now_ms);
         state.clusters.finish_transitions(now_ms)
     }
 
     /// The job run delays in force.
     pub fn job_delays(&self) -> JobDelays {
-        self.inner.state.lock().jobs.delays
+        self.inner.state.write().jobs.delays
     }
 
     /// Change the job run delays; moves already planned keep their times. [`Emulator::reset`]
     /// restores the builder's delays.
     pub fn set_job_delays(&self, delays: JobDelays) {
-        self.inner.state.lock().jobs.delays = delays;
+        self.inner.state.write().jobs.delays = delays;
     }
 
     /// Script the outcome of the task attempts `outcome` matches, after the scripts already
     /// there (see [`ScriptedOutcome`]).
     pub fn script_task_outcome(&self, outcome: ScriptedOutcome) {
-        self.inner.state.lock().jobs.outcomes.push(outcome);
+        self.inner.state.write().jobs.outcomes.push(outcome);
     }
 
     /// The scripted task outcomes still in force, in the order they are tried.
     pub fn task_outcomes(&self) -> Vec<ScriptedOutcome> {
-        self.inner.state.lock().jobs.outcomes.clone()
+        self.inner.state.write().jobs.outcomes.clone()
     }
 
     /// Forget every scripted task outcome.
     pub fn clear_task_outcomes(&self) {
-        self.inner.state.lock().jobs.outcomes.clear();
+        self.inner.state.write().jobs.outcomes.clear();
     }
 
     /// Grant (`on`) or revoke entitlement `name` (such as `allow-cluster-create`) of the user or
     /// service principal `principal` (user name or application id).
     pub fn set_entitlement(&self, principal: &str, name: &str, on: bool) -> Result<(), ApiError> {
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         let id = state
             .identity
             .principal_by_name(principal)
@@ -584,7 +584,7 @@ impl Emulator {
         principal: &str,
         level: ClusterLevel,
     ) -> Result<(), ApiError> {
-        let mut state = self.inner.state.lock();
+        let mut state = self.inner.state.write();
         let known = state.identity.principal_by_name(principal).is_some()
             || state.identity.group_by_name(principal).is_some();
         if !known {
@@ -613,7 +613,7 @@ impl Emulator {
         fresh.clusters.delays = self.inner.config.cluster_delays;
         fresh.jobs.delays = self.inner.config.job_delays;
         fresh.jobs.outcomes = self.inner.config.task_outcomes.clone();
-        *self.inner.state.lock() = fresh;
+        *self.inner.state.write() = fresh;
     }
 
     /// The state directory given to the builder (`--state-dir`), if any.
@@ -626,7 +626,7 @@ impl Emulator {
     /// and token hashes.
     pub fn export_state(&self) -> Result<Vec<u8>, StateError> {
         // Clone under the lock (file contents are shared buffers), encode outside it.
-        let state = self.inner.state.lock().clone();
+        let state = self.inner.state.write().clone();
         let clock = ClockDoc {
             now_ms: self.inner.clock.now_ms(),
             frozen: self.inner.clock.is_frozen(),
@@ -664,7 +664,7 @@ impl Emulator {
             }
         }
         let now_ms = clock.now_ms();
-        let mut current = self.inner.state.lock();
+        let mut current = self.inner.state.write();
         state.clusters.delays = current.clusters.delays;
         state.libraries.delays = current.libraries.delays;
         state.libraries.failures = std::mem::take(&mut current.libraries.failures);

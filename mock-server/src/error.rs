@@ -449,38 +449,9 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     // The same compact JSON as `body.to_string()`, written by serde_json's own writer: `Display`
     // goes through `fmt::Write` piece by piece, several times slower (docs/architecture.md,
     // "Connections").
-    let bytes = to_json_bytes(body).unwrap_or_else(|_| Bytes::from(body.to_string()));
+    let bytes =
+        crate::json_text::to_json_bytes(body).unwrap_or_else(|_| Bytes::from(body.to_string()));
     json_bytes_response(status, bytes)
-}
-
-/// The compact JSON text of `value`, in a buffer of exactly its size.
-///
-/// It is written into a per-thread scratch buffer and then copied once into its own
-/// allocation: writing into a fresh `Vec` and converting that to `Bytes` costs two allocations
-/// (the vector, then the shared header `Bytes` adds to a vector with spare capacity), and this
-/// runs for nearly every answer. A scratch buffer grown past 64 KiB by a large answer is not
-/// kept.
-pub(crate) fn to_json_bytes<T: serde::Serialize + ?Sized>(
-    value: &T,
-) -> Result<Bytes, serde_json::Error> {
-    /// The largest scratch buffer a thread keeps between answers.
-    const KEEP: usize = 64 * 1024;
-    thread_local! {
-        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    SCRATCH.with(|scratch| {
-        // A re-entrant call (a `Serialize` impl that serializes JSON itself) gets its own buffer.
-        let Ok(mut buf) = scratch.try_borrow_mut() else {
-            return serde_json::to_vec(value).map(Bytes::from);
-        };
-        buf.clear();
-        let written =
-            serde_json::to_writer(&mut *buf, value).map(|()| Bytes::copy_from_slice(&buf));
-        if buf.capacity() > KEEP {
-            *buf = Vec::new();
-        }
-        written
-    })
 }
 
 /// A response with `status` and `json` (JSON text) as an `application/json` body.

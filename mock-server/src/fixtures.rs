@@ -369,7 +369,7 @@ impl Fixtures {
         for (i, sp) in d.service_principals.iter().enumerate() {
             let entry = || sp_entry(i, sp);
             let p = {
-                let mut state = emu.inner.state.lock();
+                let mut state = emu.inner.state.write();
                 let p = state
                     .add_scim_service_principal(sp.application_id.as_deref(), &sp.display_name)
                     .map_err(|e| self.err(entry(), api_message(&e)))?;
@@ -477,7 +477,7 @@ impl Fixtures {
                 .map_err(|e| self.err(entry(), api_message(&e)))?;
         }
         if active == Some(false) {
-            let mut state = emu.inner.state.lock();
+            let mut state = emu.inner.state.write();
             let id = state.identity.principal_by_name(name).map(|p| p.id.clone());
             if let Some(id) = id {
                 state.identity.set_active(&id, false);
@@ -488,7 +488,7 @@ impl Fixtures {
 
     fn add_token(&self, emu: &Emulator, t: &TokenFx) -> Result<(), String> {
         let now = emu.inner.clock.now_ms();
-        let mut state = emu.inner.state.lock();
+        let mut state = emu.inner.state.write();
         let owner = state
             .identity
             .principal_by_name(&t.principal)
@@ -604,7 +604,7 @@ impl Fixtures {
             None => vec![(base.to_owned(), self.content_of(o)?)],
         };
         let now = emu.inner.clock.now_ms();
-        let mut state = emu.inner.state.lock();
+        let mut state = emu.inner.state.write();
         for (path, bytes) in files {
             if path.split('/').any(|s| s == ".." || s == ".") || path.contains("//") {
                 return Err(format!("{path}: not a normalised absolute path"));

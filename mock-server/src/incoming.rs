@@ -14,7 +14,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 
@@ -81,12 +80,10 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
-    /// Wrap `body`; `headers` give its declared length, if any.
-    pub(crate) fn new(body: RequestBody, headers: &HeaderMap) -> Self {
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+    /// Wrap `body`. Its declared length is its exact size hint: hyper's body knows its
+    /// `Content-Length` (and has none for a chunked body), an in-memory body its length.
+    pub(crate) fn new(body: RequestBody) -> Self {
+        let declared = body.size_hint().exact();
         Self {
             body: Some(body),
             declared,
@@ -241,48 +238,30 @@ mod tests {
 
     #[tokio::test]
     async fn unread_bodies_are_drained_up_to_the_limit() {
-        let mut small = Incoming::new(
-            RequestBody::Full(Some(Bytes::from_static(b"0123456789"))),
-            &HeaderMap::new(),
-        );
+        let mut small = Incoming::new(RequestBody::Full(Some(Bytes::from_static(b"0123456789"))));
         small.finish(10).await;
         assert!(!small.must_close());
 
-        let mut big = Incoming::new(
-            RequestBody::Other(axum::body::Body::from("0123456789x")),
-            &HeaderMap::new(),
-        );
+        let mut big = Incoming::new(RequestBody::Other(axum::body::Body::from("0123456789x")));
         big.finish(10).await;
         assert!(big.must_close());
 
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_LENGTH, http::HeaderValue::from_static("99"));
-        let mut declared = Incoming::new(
-            RequestBody::Full(Some(Bytes::from_static(b"short"))),
-            &headers,
-        );
+        // A body whose size is known up front (hyper's `Content-Length`) is refused unread.
+        let mut declared = Incoming::new(RequestBody::Full(Some(Bytes::from(vec![b'x'; 99]))));
+        assert_eq!(declared.declared, Some(99));
         assert!(declared.read(10).await.is_err());
         assert!(declared.must_close());
 
-        let mut read = Incoming::new(
-            RequestBody::Other(axum::body::Body::from("abc")),
-            &HeaderMap::new(),
-        );
+        let mut read = Incoming::new(RequestBody::Other(axum::body::Body::from("abc")));
         assert_eq!(read.read(10).await.ok(), Some(Bytes::from_static(b"abc")));
         read.finish(10).await;
         assert!(!read.must_close());
 
-        let mut empty = Incoming::new(RequestBody::Full(Some(Bytes::new())), &HeaderMap::new());
+        let mut empty = Incoming::new(RequestBody::Full(Some(Bytes::new())));
         assert_eq!(empty.read(10).await.ok(), Some(Bytes::new()));
-        let mut full = Incoming::new(
-            RequestBody::Full(Some(Bytes::from_static(b"xyz"))),
-            &HeaderMap::new(),
-        );
+        let mut full = Incoming::new(RequestBody::Full(Some(Bytes::from_static(b"xyz"))));
         assert_eq!(full.read(3).await.ok(), Some(Bytes::from_static(b"xyz")));
-        let mut over = Incoming::new(
-            RequestBody::Full(Some(Bytes::from_static(b"xyz"))),
-            &HeaderMap::new(),
-        );
+        let mut over = Incoming::new(RequestBody::Full(Some(Bytes::from_static(b"xyz"))));
         assert!(over.read(2).await.is_err());
         assert!(over.must_close());
     }

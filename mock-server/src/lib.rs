@@ -64,6 +64,7 @@ mod faults;
 mod fixtures;
 mod incoming;
 mod journal;
+mod json_text;
 pub mod limits;
 mod params;
 mod persist;

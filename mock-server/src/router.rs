@@ -21,8 +21,9 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use http::{header, request::Parts, HeaderName, HeaderValue, Method};
+use parking_lot::RwLockWriteGuard;
 
-use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, Reply, Route};
+use crate::api::{Area, Ctx, EmuCtx, Handler, MultipartField, Payload, ReadCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::incoming::{is_multipart, parse_multipart, percent_decode, Incoming, RequestBody};
@@ -117,7 +118,7 @@ async fn dispatch(emu: &Emulator, req: http::Request<RequestBody>) -> Response {
     let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let request_id: &str = new_request_id(&mut id_buf);
     let (parts, body) = req.into_parts();
-    let mut incoming = Incoming::new(body, &parts.headers);
+    let mut incoming = Incoming::new(body);
     let path = parts.uri.path();
     let mut resp = match area_of(path) {
         Some(Area::Admin) => match admin_guard(emu, &parts) {
@@ -301,7 +302,7 @@ async fn serve(
     // twice per request). Its body is therefore read and parsed first; the answer is the same
     // as authenticating first, because an authentication error still wins over a body error.
     if let (Area::Api, Some((route, path_params))) = (area, &found) {
-        if let Handler::State(handler) = route.handler {
+        if let Handler::State(_) | Handler::Read(_) = route.handler {
             let token = match crate::auth::bearer_token(&parts.headers, request_id) {
                 Ok(token) => token,
                 Err(e) => return (e.into_response(), Caller::Nobody),
@@ -310,7 +311,7 @@ async fn serve(
             // checks the token before reading it too, so that an unauthenticated upload costs no
             // decoding; the check under the handler's lock below still applies.
             if route.prepare.is_some() || route.max_body.is_some() {
-                let checked = crate::auth::authenticate_in(&emu.inner.state.lock(), token, now_ms);
+                let checked = crate::auth::authenticate_in(&emu.inner.state.read(), token, now_ms);
                 if let Err(e) = checked {
                     return (e.into_response(), Caller::Nobody);
                 }
@@ -324,7 +325,7 @@ async fn serve(
                 token,
                 now_ms,
             };
-            return match call.run(handler, request) {
+            return match call.run(route.handler, request) {
                 Ok((resp, caller)) => (resp, Caller::Principal(caller)),
                 Err((e, Some(caller))) => {
                     (route.policy.error_response(e), Caller::Principal(caller))
@@ -431,48 +432,93 @@ struct StateCall<'a> {
     version: &'a str,
     path_params: &'a [(&'static str, String)],
     /// The bearer token (not yet checked).
-    token: &'a str,
+    token: &'a [u8],
     now_ms: i64,
 }
 
 impl StateCall<'_> {
     /// With the state locked: authenticate the token, then (if the body was read and parsed)
-    /// settle the state at `now_ms` and call `handler`. The error carries the caller when the
+    /// call `handler` on the state settled at `now_ms`. The error carries the caller when the
     /// token was good (an authentication error has none, and is answered in the Databricks
     /// envelope whatever the route's policy).
+    ///
+    /// A [`Handler::State`] runs under the exclusive lock. A [`Handler::Read`] runs under the
+    /// shared one, so that reads on the two worker threads do not queue behind each other; if
+    /// the state has something due by `now_ms`, it is settled under the exclusive lock first,
+    /// which is then downgraded without letting a writer in between.
     fn run(
         self,
-        handler: crate::api::StateHandler,
+        handler: Handler,
         request: Result<Parsed, ApiError>,
     ) -> Result<(Response, Arc<Principal>), StateCallError> {
         let inner = &self.emu.inner;
-        let mut state = inner.state.lock();
-        let caller =
-            crate::auth::authenticate_in(&state, self.token, self.now_ms).map_err(|e| (e, None))?;
-        let request = match request {
-            Ok(request) => request,
-            Err(e) => return Err((e, Some(caller))),
+        let reply = match handler {
+            Handler::State(handler) => {
+                let mut state = inner.state.write();
+                let (caller, request) = self.admit(&state, request)?;
+                state.settle(self.now_ms);
+                let mut ctx = Ctx {
+                    state: &mut state,
+                    version: self.version,
+                    caller: &caller,
+                    params: &request.params,
+                    path_params: self.path_params,
+                    body: &request.body,
+                    content_type: request.content_type.as_deref(),
+                    multipart: &request.multipart,
+                    clock: &inner.clock,
+                    now_ms: self.now_ms,
+                    limits: inner.config.limits,
+                    payload: request.payload,
+                };
+                (handler(&mut ctx), caller)
+            }
+            Handler::Read(handler) => {
+                let state = {
+                    let state = inner.state.read();
+                    if state.is_settled(self.now_ms) {
+                        state
+                    } else {
+                        drop(state);
+                        let mut state = inner.state.write();
+                        state.settle(self.now_ms);
+                        RwLockWriteGuard::downgrade(state)
+                    }
+                };
+                let (caller, request) = self.admit(&state, request)?;
+                let ctx = ReadCtx {
+                    state: &state,
+                    version: self.version,
+                    caller: &caller,
+                    params: &request.params,
+                    path_params: self.path_params,
+                    now_ms: self.now_ms,
+                };
+                (handler(&ctx), caller)
+            }
+            Handler::Emulator(_) => {
+                return Err((ApiError::internal("not a state route"), None));
+            }
         };
-        state.settle(self.now_ms);
-        let mut ctx = Ctx {
-            state: &mut state,
-            version: self.version,
-            caller: &caller,
-            params: &request.params,
-            path_params: self.path_params,
-            body: &request.body,
-            content_type: request.content_type.as_deref(),
-            multipart: &request.multipart,
-            clock: &inner.clock,
-            now_ms: self.now_ms,
-            limits: inner.config.limits,
-            payload: request.payload,
-        };
-        let reply = handler(&mut ctx);
-        drop(state);
-        // Deferred work (encoding, archives) runs now, with the state unlocked.
+        // The state is unlocked here: deferred work (encoding, archives) runs now.
+        let (reply, caller) = reply;
         match reply.and_then(Reply::resolve) {
             Ok(reply) => Ok((reply.into_response(&self.route.policy), caller)),
+            Err(e) => Err((e, Some(caller))),
+        }
+    }
+
+    /// Authenticate the token against `state`, then hand over the parsed request (or its error,
+    /// now that the caller is known).
+    fn admit(
+        &self,
+        state: &crate::state::State,
+        request: Result<Parsed, ApiError>,
+    ) -> Result<(Arc<Principal>, Parsed), StateCallError> {
+        let caller =
+            crate::auth::authenticate_in(state, self.token, self.now_ms).map_err(|e| (e, None))?;
+        match request {
+            Ok(request) => Ok((caller, request)),
             Err(e) => Err((e, Some(caller))),
         }
     }
@@ -488,7 +534,9 @@ fn run_emulator(
     request: Parsed,
 ) -> Result<(Response, Option<String>), ApiError> {
     match route.handler {
-        Handler::State(_) => Err(ApiError::internal("no caller for an API route")),
+        Handler::State(_) | Handler::Read(_) => {
+            Err(ApiError::internal("no caller for an API route"))
+        }
         Handler::Emulator(handler) => {
             let mut ctx = EmuCtx {
                 emu,
@@ -524,10 +572,10 @@ struct CompiledRoute {
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     routes: Vec<CompiledRoute>,
-    index: FnvMap<(Area, Method, usize), Bucket>,
+    index: FxMap<(Area, Method, usize), Bucket>,
     /// The routes without path parameters (nearly all of them), by area and method (see
     /// [`exact_slot`]) and whole path: most requests are found with one lookup.
-    exact: Vec<FnvMap<&'static str, Vec<usize>>>,
+    exact: Vec<FxMap<&'static str, Vec<usize>>>,
 }
 
 /// The methods [`RouteTable::exact`] indexes (any other method takes the general lookup).
@@ -548,38 +596,16 @@ fn exact_slot(area: Area, method: &Method) -> Option<usize> {
     Some(a * EXACT_METHODS.len() + m)
 }
 
-/// A hash map with [`Fnv`] hashing: the route index is built once from the route table and
-/// only looked up afterwards, so a request cannot add colliding keys, and SipHash's defence
+/// A hash map with FxHash (`rustc-hash`): the route index is built once from the route table
+/// and only looked up afterwards, so a request cannot add colliding keys, and SipHash's defence
 /// against that is not worth its cost on every lookup.
-type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-
-/// FNV-1a, 64 bits (<http://www.isthe.com/chongo/tech/comp/fnv/>).
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// The routes of one area, method and segment count (indexes into `RouteTable::routes`).
 #[derive(Debug, Default)]
 struct Bucket {
     /// Routes whose first segment is this literal (`token` for `token/list`).
-    by_first: FnvMap<&'static str, Vec<usize>>,
+    by_first: FxMap<&'static str, Vec<usize>>,
     /// Routes whose first segment is a parameter.
     any_first: Vec<usize>,
 }
@@ -610,7 +636,7 @@ impl RouteTable {
                 }
             })
             .collect::<Vec<CompiledRoute>>();
-        let mut index: FnvMap<(Area, Method, usize), Bucket> = FnvMap::default();
+        let mut index: FxMap<(Area, Method, usize), Bucket> = FxMap::default();
         for (i, r) in routes.iter().enumerate() {
             let bucket = index
                 .entry((r.route.area, r.route.method.clone(), r.segments.len()))
@@ -622,8 +648,8 @@ impl RouteTable {
                 _ => bucket.any_first.push(i),
             }
         }
-        let mut exact: Vec<FnvMap<&'static str, Vec<usize>>> =
-            std::iter::repeat_with(FnvMap::default)
+        let mut exact: Vec<FxMap<&'static str, Vec<usize>>> =
+            std::iter::repeat_with(FxMap::default)
                 .take(EXACT_AREAS.len() * EXACT_METHODS.len())
                 .collect();
         for (i, r) in routes.iter().enumerate() {
@@ -755,7 +781,9 @@ pub(crate) fn test_routes() -> Vec<Route> {
         let id = ctx.state.probes.start(ctx.now_ms, b.first_ms, b.second_ms);
         Ok(Reply::json(json!({ "id": id })))
     }
-    fn probe_get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    /// A read route: a probe that is due moves before it is read (the state is settled under
+    /// the exclusive lock first).
+    fn probe_get(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
         let id: u64 = ctx
             .path_param("id")?
             .parse()
@@ -779,6 +807,9 @@ pub(crate) fn test_routes() -> Vec<Route> {
     /// `GET test/deferred?fail=`: whether the state lock was free in the handler and in its
     /// deferred work (see `tests::deferred_work_runs_with_the_state_unlocked`).
     fn deferred(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        deferred_read(&ctx.view())
+    }
+    fn deferred_read(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
         let in_handler = tests::state_lock_is_free();
         let fail = ctx.params.opt_bool("fail")?.unwrap_or(false);
         Ok(Reply::deferred(move || {
@@ -800,12 +831,13 @@ pub(crate) fn test_routes() -> Vec<Route> {
         Route::new(Method::GET, "test/download", &["2.1"], download),
         Route::new(Method::GET, "test/panic", &["2.1"], boom),
         Route::new(Method::POST, "test/probe", &["2.0", "2.2"], probe_start),
-        Route::new(Method::GET, "test/probe/{id}", &["2.0", "2.2"], probe_get),
+        Route::read(Method::GET, "test/probe/{id}", &["2.0", "2.2"], probe_get),
         Route::new(Method::GET, "test/scim/fail", &["2.0"], scim_fail)
             .with_policy(ResponsePolicy::SCIM),
         Route::new(Method::GET, "test/scim/list", &["2.0"], scim_list)
             .with_policy(ResponsePolicy::SCIM),
         Route::new(Method::GET, "test/deferred", &["2.0"], deferred),
+        Route::read(Method::GET, "test/deferred-read", &["2.0"], deferred_read),
         Route::new(Method::GET, "test/scim/deferred", &["2.0"], deferred)
             .with_policy(ResponsePolicy::SCIM),
     ]
@@ -833,7 +865,7 @@ mod tests {
         PROBED.with(|p| {
             p.borrow()
                 .as_ref()
-                .map(|emu| emu.inner.state.try_lock().is_some())
+                .map(|emu| emu.inner.state.try_write().is_some())
         })
     }
 
@@ -852,6 +884,17 @@ mod tests {
         assert_eq!(resp.headers()["x-deferred"], "1");
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         let v: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v, json!({"in_handler": false, "in_work": true}));
+        // A read route holds the shared lock in its handler (no writer can take the state) and
+        // none in its deferred work.
+        let (status, v) = call(
+            &emu,
+            Method::GET,
+            "/api/2.0/test/deferred-read",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
         assert_eq!(v, json!({"in_handler": false, "in_work": true}));
         let (status, v) = call(
             &emu,
@@ -990,6 +1033,62 @@ mod tests {
         )
     }
 
+    /// `State::is_settled` is what lets a read route skip the exclusive lock, so it must never
+    /// say "settled" while `settle` would still change something. Every family with
+    /// time-driven state is busy here (a cluster starting, a library installing on it, a
+    /// scheduled job firing, a run moving); at each second of the first ten minutes: when the
+    /// state says it is settled, settling it changes nothing, and once settled it says so.
+    #[tokio::test]
+    async fn is_settled_never_hides_a_due_change() {
+        let emu = Emulator::new();
+        emu.clock().freeze();
+        let cluster = json!({"cluster_name": "c", "spark_version": "15.4.x-scala2.12",
+            "node_type_id": "i3.xlarge", "num_workers": 1});
+        let (status, v) = call(&emu, Method::POST, "/api/2.0/clusters/create", cluster).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let cluster_id = v["cluster_id"].clone();
+        let install = json!({"cluster_id": cluster_id, "libraries": [{"pypi": {"package": "x"}}]});
+        let (status, v) = call(&emu, Method::POST, "/api/2.0/libraries/install", install).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let job = json!({"name": "j", "tasks": [{"task_key": "t", "existing_cluster_id": cluster_id,
+                "spark_python_task": {"python_file": "dbfs:/x.py"}}],
+            "schedule": {"quartz_cron_expression": "0 * * * * ?", "timezone_id": "UTC"}});
+        let (status, v) = call(&emu, Method::POST, "/api/2.1/jobs/create", job).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let run_now = json!({"job_id": v["job_id"]});
+        let (status, v) = call(&emu, Method::POST, "/api/2.1/jobs/run-now", run_now).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let start = emu.clock().now_ms();
+        let (mut settled_seen, mut due_seen) = (0, 0);
+        for second in 0..600 {
+            let now = start + second * 1_000;
+            let mut state = emu.inner.state.write();
+            if state.is_settled(now) {
+                settled_seen += 1;
+                let before = serde_json::to_value(&*state).expect("state");
+                state.settle_families(now);
+                let after = serde_json::to_value(&*state).expect("state");
+                assert!(
+                    before == after,
+                    "settled at +{second}s, yet settling changed it"
+                );
+            } else {
+                due_seen += 1;
+                state.settle(now);
+                assert!(
+                    state.is_settled(now),
+                    "not settled after settling at +{second}s"
+                );
+            }
+        }
+        // Both branches ran: things were due (the cluster, the library, the run, ten firings)
+        // and most seconds had nothing due.
+        assert!(
+            due_seen >= 10 && settled_seen > 500,
+            "{due_seen} due, {settled_seen} settled"
+        );
+    }
+
     #[tokio::test]
     async fn handlers_see_the_matched_version() {
         let emu = Emulator::new();
@@ -1105,7 +1204,7 @@ mod tests {
             "one poll every 10 virtual seconds for 20 minutes"
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        let log = emu.inner.state.lock().probes.log.clone();
+        let log = emu.inner.state.write().probes.log.clone();
         assert_eq!(
             log,
             vec![
@@ -1130,13 +1229,13 @@ mod tests {
         assert_eq!(v["id"], 1);
         emu.clock().advance(std::time::Duration::from_secs(3600));
         // Nothing moves until something reads: the settle route settles everything now.
-        assert_eq!(*emu.inner.state.lock().probes.items[&1].current(), "A");
+        assert_eq!(*emu.inner.state.write().probes.items[&1].current(), "A");
         let req = http::Request::post("/__mock/settle")
             .body(Body::empty())
             .expect("request");
         let resp = emu.router().oneshot(req).await.expect("infallible");
         assert_eq!(resp.status(), StatusCode::OK);
-        let probe = emu.inner.state.lock().probes.items[&1].clone();
+        let probe = emu.inner.state.write().probes.items[&1].clone();
         assert_eq!((*probe.current(), probe.since_ms()), ("C", t0 + 2000));
     }
 

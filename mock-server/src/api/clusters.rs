@@ -26,7 +26,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::clusters::{fnv1a, Cluster, ClusterInfo, ClusterLevel, ClusterState, Size};
@@ -133,15 +133,15 @@ pub(crate) fn routes() -> Vec<Route> {
             permanent_delete,
         )
         .access(Access::DENIED),
-        Route::new(Method::GET, "clusters/get", V, get).access(Access::AnyUser),
-        Route::new(Method::GET, "clusters/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "clusters/get", V, get).access(Access::AnyUser),
+        Route::read(Method::GET, "clusters/list", V, list).access(Access::AnyUser),
         Route::new(Method::POST, "clusters/pin", V, pin).access(Access::AdminOnly),
         Route::new(Method::POST, "clusters/unpin", V, unpin).access(Access::AdminOnly),
         Route::new(Method::POST, "clusters/events", V, events).access(Access::AnyUser),
-        Route::new(Method::GET, "clusters/list-node-types", V, list_node_types)
+        Route::read(Method::GET, "clusters/list-node-types", V, list_node_types)
             .access(Access::AnyUser),
-        Route::new(Method::GET, "clusters/list-zones", V, list_zones).access(Access::AnyUser),
-        Route::new(Method::GET, "clusters/spark-versions", V, spark_versions)
+        Route::read(Method::GET, "clusters/list-zones", V, list_zones).access(Access::AnyUser),
+        Route::read(Method::GET, "clusters/spark-versions", V, spark_versions)
             .access(Access::AnyUser),
         Route::new(Method::POST, "clusters/change-owner", V, change_owner)
             .access(Access::AdminOnly),
@@ -170,7 +170,7 @@ fn invalid(msg: impl Into<String>) -> ApiError {
 }
 
 /// The `cluster_id` parameter and the cluster it names.
-fn target<'s>(ctx: &'s Ctx<'_>) -> Result<(String, &'s Cluster), ApiError> {
+fn target<'s>(ctx: &ReadCtx<'s>) -> Result<(String, &'s Cluster), ApiError> {
     let id = ctx.params.str("cluster_id")?.to_owned();
     let c = ctx
         .state
@@ -181,7 +181,7 @@ fn target<'s>(ctx: &'s Ctx<'_>) -> Result<(String, &'s Cluster), ApiError> {
 }
 
 /// Fail unless the caller holds `needed` on `c`.
-fn require(ctx: &Ctx<'_>, c: &Cluster, needed: ClusterLevel) -> Result<(), ApiError> {
+fn require(ctx: &ReadCtx<'_>, c: &Cluster, needed: ClusterLevel) -> Result<(), ApiError> {
     if c.info
         .grants
         .allows(&ctx.state.identity, ctx.caller, needed)
@@ -199,7 +199,7 @@ fn require(ctx: &Ctx<'_>, c: &Cluster, needed: ClusterLevel) -> Result<(), ApiEr
     ))
 }
 
-fn require_admin(ctx: &Ctx<'_>, what: &str) -> Result<(), ApiError> {
+fn require_admin(ctx: &ReadCtx<'_>, what: &str) -> Result<(), ApiError> {
     if ctx.state.identity.is_admin(&ctx.caller.id) {
         Ok(())
     } else {
@@ -764,8 +764,8 @@ fn not_a_job_cluster(c: &Cluster, what: &str) -> Result<(), ApiError> {
 
 /// `POST clusters/edit`: `cluster_id` + the whole new spec.
 fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanManage)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanManage)?;
     not_a_job_cluster(c, "edit")?;
     let spec = spec_from(ctx.params.map())?;
     super::instance_profiles::check_cluster_profile(ctx.state, &spec)?;
@@ -775,8 +775,8 @@ fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST clusters/update`: `cluster_id`, `update_mask` (comma-separated field paths, `*` for
 /// every field of `cluster`) and the partial `cluster`.
 fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanManage)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanManage)?;
     not_a_job_cluster(c, "update")?;
     let mask = ctx.params.str("update_mask")?.to_owned();
     let patch = match ctx.params.value("cluster") {
@@ -845,8 +845,8 @@ fn set_path(spec: &mut Map<String, Value>, patch: &Map<String, Value>, path: &st
 
 /// `POST clusters/start`: `TERMINATED` → `PENDING`.
 fn start(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanRestart)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanRestart)?;
     not_a_job_cluster(c, "start")?;
     let state = c.state();
     if state != ClusterState::Terminated {
@@ -868,8 +868,8 @@ fn start(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST clusters/restart`: `RUNNING` → `RESTARTING` → `RUNNING` with a new Spark context.
 fn restart(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanRestart)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanRestart)?;
     let state = c.state();
     if state != ClusterState::Running {
         return Err(unexpected_state(&id, state));
@@ -919,8 +919,8 @@ fn resize(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     }
     let req: Req = ctx.decode()?;
     check_size(req.num_workers, req.autoscale.as_ref())?;
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanManage)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanManage)?;
     let state = c.state();
     if state != ClusterState::Running {
         return Err(unexpected_state(&id, state));
@@ -981,8 +981,8 @@ fn resize(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST clusters/delete` (terminate): → `TERMINATING` → `TERMINATED`; a no-op when already
 /// terminating or terminated.
 fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanRestart)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanRestart)?;
     if matches!(
         c.state(),
         ClusterState::Terminating | ClusterState::Terminated
@@ -1013,8 +1013,8 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST clusters/permanent-delete`: the cluster disappears from `get` and `list`; a pinned one
 /// must be unpinned first.
 fn permanent_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require(ctx, c, ClusterLevel::CanManage)?;
+    let (id, c) = target(&ctx.view())?;
+    require(&ctx.view(), c, ClusterLevel::CanManage)?;
     if c.info.pinned {
         return Err(ApiError::new(
             ErrorCode::InvalidState,
@@ -1028,15 +1028,15 @@ fn permanent_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET clusters/get` → `ClusterDetails` with `spec`.
-fn get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let (_, c) = target(ctx)?;
     Ok(Reply::json(details(c, true)))
 }
 
 fn set_pinned(ctx: &mut Ctx<'_>, pinned: bool) -> Result<Reply, ApiError> {
-    let (id, _) = target(ctx)?;
+    let (id, _) = target(&ctx.view())?;
     require_admin(
-        ctx,
+        &ctx.view(),
         if pinned {
             "pin clusters"
         } else {
@@ -1066,8 +1066,8 @@ fn unpin(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST clusters/change-owner` (admins; the cluster must be terminated).
 fn change_owner(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, c) = target(ctx)?;
-    require_admin(ctx, "change the owner of a cluster")?;
+    let (id, c) = target(&ctx.view())?;
+    require_admin(&ctx.view(), "change the owner of a cluster")?;
     let state = c.state();
     let owner = ctx.params.str("owner_username")?.to_owned();
     let owner = ctx
@@ -1164,7 +1164,7 @@ fn default_key(c: &Cluster) -> (bool, std::cmp::Reverse<i64>, &str) {
 }
 
 /// `GET clusters/list`: 2.0 every cluster; 2.1 a page of the filtered, sorted clusters.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let mut all: Vec<&Cluster> = ctx.state.clusters.iter().collect();
     if ctx.version == "2.0" {
         all.sort_by_cached_key(|c| default_key(c));
@@ -1442,12 +1442,12 @@ fn events(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET clusters/spark-versions`.
-fn spark_versions(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn spark_versions(_: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     Reply::typed(&json!({ "versions": catalogue::SPARK_VERSIONS }))
 }
 
 /// `GET clusters/list-zones`.
-fn list_zones(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_zones(_: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(json!({
         "zones": catalogue::ZONES,
         "default_zone": catalogue::DEFAULT_ZONE,
@@ -1455,7 +1455,7 @@ fn list_zones(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET clusters/list-node-types`: the fields the official SDKs' `select_node_type` reads.
-fn list_node_types(_: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_node_types(_: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let types: Vec<Value> = catalogue::NODE_TYPES
         .iter()
         .enumerate()

@@ -48,7 +48,7 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
 use crate::state::dbfs::{
@@ -80,9 +80,9 @@ pub(crate) fn routes() -> Vec<Route> {
             .with_prepare(put_contents)
             // The file part may be 2 GiB; allow for the form's other parts around it.
             .with_max_body(MAX_PUT + 64 * 1024),
-        Route::new(Method::GET, "dbfs/read", V, read).access(Access::AnyUser),
-        Route::new(Method::GET, "dbfs/get-status", V, get_status).access(Access::AnyUser),
-        Route::new(Method::GET, "dbfs/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "dbfs/read", V, read).access(Access::AnyUser),
+        Route::read(Method::GET, "dbfs/get-status", V, get_status).access(Access::AnyUser),
+        Route::read(Method::GET, "dbfs/list", V, list).access(Access::AnyUser),
         Route::new(Method::POST, "dbfs/mkdirs", V, mkdirs).access(Access::AnyUser),
         Route::new(Method::POST, "dbfs/move", V, move_path).access(Access::AnyUser),
         Route::new(Method::POST, "dbfs/delete", V, delete).access(Access::AnyUser),
@@ -258,7 +258,7 @@ fn put(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET dbfs/read?path=&offset=&length=` → `{"bytes_read": n, "data": base64}`.
-fn read(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn read(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
     let offset = ctx.params.opt_i64("offset")?.unwrap_or(0);
     let length = ctx.params.opt_i64("length")?.unwrap_or(DEFAULT_READ_LENGTH);
@@ -314,7 +314,7 @@ fn is_a_directory(path: &str) -> ApiError {
 }
 
 /// `GET dbfs/get-status?path=` → FileInfo.
-fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get_status(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
     let dbfs = &ctx.state.dbfs;
     if !dbfs.exists(&path) {
@@ -325,7 +325,7 @@ fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `GET dbfs/list?path=` → `{"files": [FileInfo]}`: a directory's direct children sorted by
 /// path, or the file itself; an empty directory answers `{}`.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx.params, "path")?;
     let dbfs = &ctx.state.dbfs;
     if !dbfs.exists(&path) {
@@ -478,7 +478,7 @@ mod tests {
         let written = emu
             .inner
             .state
-            .lock()
+            .write()
             .dbfs
             .write_file("/tmp/big", content, false, 1);
         assert!(written.is_ok());

@@ -21,7 +21,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::identity::IdKind;
 use crate::state::USERS_GROUP;
@@ -34,14 +34,14 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::new(Method::POST, "groups/add-member", V, add_member).access(Access::AdminOnly),
         Route::new(Method::POST, "groups/remove-member", V, remove_member)
             .access(Access::AdminOnly),
-        Route::new(Method::GET, "groups/list", V, list).access(Access::AnyUser),
-        Route::new(Method::GET, "groups/list-members", V, list_members).access(Access::AnyUser),
-        Route::new(Method::GET, "groups/list-parents", V, list_parents).access(Access::AnyUser),
+        Route::read(Method::GET, "groups/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "groups/list-members", V, list_members).access(Access::AnyUser),
+        Route::read(Method::GET, "groups/list-parents", V, list_parents).access(Access::AnyUser),
         Route::new(Method::POST, "groups/delete", V, delete).access(Access::AdminOnly),
     ]
 }
 
-fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+fn require_admin(ctx: &ReadCtx<'_>) -> Result<(), ApiError> {
     if ctx.state.identity.is_admin(&ctx.caller.id) {
         Ok(())
     } else {
@@ -74,7 +74,7 @@ struct Principal {
 
 /// The id of the one principal named by `user_name` xor `group_name`.
 fn principal_id(
-    ctx: &Ctx<'_>,
+    ctx: &ReadCtx<'_>,
     user_name: Option<&str>,
     group_name: Option<&str>,
 ) -> Result<String, ApiError> {
@@ -94,7 +94,7 @@ fn principal_id(
     }
 }
 
-fn group_id(ctx: &Ctx<'_>, name: &str) -> Result<String, ApiError> {
+fn group_id(ctx: &ReadCtx<'_>, name: &str) -> Result<String, ApiError> {
     ctx.state
         .identity
         .group_by_name(name)
@@ -105,7 +105,7 @@ fn group_id(ctx: &Ctx<'_>, name: &str) -> Result<String, ApiError> {
 /// `POST groups/create`.
 fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: GroupName = ctx.decode()?;
-    require_admin(ctx)?;
+    require_admin(&ctx.view())?;
     ctx.limits
         .state
         .check_new_group(ctx.state.identity.group_count())?;
@@ -116,9 +116,13 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST groups/add-member`.
 fn add_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: Membership = ctx.decode()?;
-    require_admin(ctx)?;
-    let parent = group_id(ctx, &req.parent_name)?;
-    let member = principal_id(ctx, req.user_name.as_deref(), req.group_name.as_deref())?;
+    require_admin(&ctx.view())?;
+    let parent = group_id(&ctx.view(), &req.parent_name)?;
+    let member = principal_id(
+        &ctx.view(),
+        req.user_name.as_deref(),
+        req.group_name.as_deref(),
+    )?;
     if member == parent {
         return Err(ApiError::invalid_parameter(format!(
             "Group {} cannot be a member of itself.",
@@ -132,9 +136,13 @@ fn add_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST groups/remove-member`.
 fn remove_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: Membership = ctx.decode()?;
-    require_admin(ctx)?;
-    let parent = group_id(ctx, &req.parent_name)?;
-    let member = principal_id(ctx, req.user_name.as_deref(), req.group_name.as_deref())?;
+    require_admin(&ctx.view())?;
+    let parent = group_id(&ctx.view(), &req.parent_name)?;
+    let member = principal_id(
+        &ctx.view(),
+        req.user_name.as_deref(),
+        req.group_name.as_deref(),
+    )?;
     if !ctx.state.identity.unlink(&parent, &member) {
         let name = req.user_name.or(req.group_name).unwrap_or_default();
         return Err(ApiError::does_not_exist(format!(
@@ -146,7 +154,7 @@ fn remove_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET groups/list`: every group name, in creation order.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let identity = &ctx.state.identity;
     let names: Vec<&str> = identity
         .group_ids()
@@ -157,7 +165,7 @@ fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET groups/list-members`.
-fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_members(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let req: GroupName = ctx.decode()?;
     let gid = group_id(ctx, &req.group_name)?;
     let identity = &ctx.state.identity;
@@ -182,7 +190,7 @@ fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET groups/list-parents`: the groups the principal is an explicit member of.
-fn list_parents(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_parents(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let req: Principal = ctx.decode()?;
     let id = principal_id(ctx, req.user_name.as_deref(), req.group_name.as_deref())?;
     let identity = &ctx.state.identity;
@@ -197,8 +205,8 @@ fn list_parents(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST groups/delete`.
 fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let req: GroupName = ctx.decode()?;
-    require_admin(ctx)?;
-    let gid = group_id(ctx, &req.group_name)?;
+    require_admin(&ctx.view())?;
+    let gid = group_id(&ctx.view(), &req.group_name)?;
     ctx.state.delete_group(&gid)?;
     Ok(Reply::empty())
 }

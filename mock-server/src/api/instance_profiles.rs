@@ -28,7 +28,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::instance_profiles::InstanceProfile;
 use crate::state::State;
@@ -44,7 +44,7 @@ pub(crate) fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::POST, "instance-profiles/add", V, add).access(Access::AdminOnly),
         Route::new(Method::POST, "instance-profiles/edit", V, edit).access(Access::AdminOnly),
-        Route::new(Method::GET, "instance-profiles/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "instance-profiles/list", V, list).access(Access::AnyUser),
         Route::new(Method::POST, "instance-profiles/remove", V, remove).access(Access::AdminOnly),
     ]
 }
@@ -94,7 +94,7 @@ fn check_role_arn(arn: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-fn require_admin(ctx: &Ctx<'_>, what: &str) -> Result<(), ApiError> {
+fn require_admin(ctx: &ReadCtx<'_>, what: &str) -> Result<(), ApiError> {
     if ctx.state.identity.is_admin(&ctx.caller.id) {
         Ok(())
     } else {
@@ -122,7 +122,7 @@ struct AddRequest {
 
 /// `POST instance-profiles/add` → `{}`.
 fn add(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    require_admin(ctx, "add")?;
+    require_admin(&ctx.view(), "add")?;
     let req: AddRequest = ctx.decode()?;
     check_profile_arn(&req.instance_profile_arn)?;
     check_role_arn(req.iam_role_arn.as_deref())?;
@@ -151,7 +151,7 @@ struct EditRequest {
 
 /// `POST instance-profiles/edit` → `{}`: the profile's settings replaced.
 fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    require_admin(ctx, "edit")?;
+    require_admin(&ctx.view(), "edit")?;
     let req: EditRequest = ctx.decode()?;
     check_profile_arn(&req.instance_profile_arn)?;
     check_role_arn(req.iam_role_arn.as_deref())?;
@@ -176,7 +176,7 @@ struct Listed<'a> {
 
 /// `GET instance-profiles/list` → `{"instance_profiles": [...]}` (the key is omitted when
 /// there are none), oldest first.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     #[derive(Serialize)]
     struct List<'a> {
         instance_profiles: Vec<Listed<'a>>,
@@ -202,7 +202,7 @@ struct RemoveRequest {
 
 /// `POST instance-profiles/remove` → `{}`.
 fn remove(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    require_admin(ctx, "remove")?;
+    require_admin(&ctx.view(), "remove")?;
     let req: RemoveRequest = ctx.decode()?;
     check_profile_arn(&req.instance_profile_arn)?;
     if ctx

@@ -20,7 +20,7 @@ use std::ops::Bound;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::clusters::Clusters;
 use crate::state::jobs::{
@@ -53,20 +53,20 @@ const PARAM_FIELDS: &[&str] = &[
 pub(crate) fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::POST, "jobs/create", ALL, create).access(Access::AnyUser),
-        Route::new(Method::GET, "jobs/list", ALL, list).access(Access::AnyUser),
-        Route::new(Method::GET, "jobs/get", ALL, get).access(Access::AnyUser),
+        Route::read(Method::GET, "jobs/list", ALL, list).access(Access::AnyUser),
+        Route::read(Method::GET, "jobs/get", ALL, get).access(Access::AnyUser),
         Route::new(Method::POST, "jobs/reset", ALL, reset).access(Access::DENIED),
         Route::new(Method::POST, "jobs/update", ALL, update).access(Access::DENIED),
         Route::new(Method::POST, "jobs/delete", ALL, delete).access(Access::DENIED),
         Route::new(Method::POST, "jobs/run-now", ALL, run_now).access(Access::DENIED),
         Route::new(Method::POST, "jobs/runs/submit", ALL, submit).access(Access::AnyUser),
-        Route::new(Method::GET, "jobs/runs/list", ALL, runs_list).access(Access::AnyUser),
+        Route::read(Method::GET, "jobs/runs/list", ALL, runs_list).access(Access::AnyUser),
         // Run reads are open to every user, as job reads are; cancelling, deleting and
         // repairing a run need Manage on its job (or, for a one-time run, to be its creator).
-        Route::new(Method::GET, "jobs/runs/get", ALL, runs_get).access(Access::AnyUser),
-        Route::new(Method::GET, "jobs/runs/get-output", ALL, runs_get_output)
+        Route::read(Method::GET, "jobs/runs/get", ALL, runs_get).access(Access::AnyUser),
+        Route::read(Method::GET, "jobs/runs/get-output", ALL, runs_get_output)
             .access(Access::AnyUser),
-        Route::new(Method::GET, "jobs/runs/export", ALL, runs_export).access(Access::AnyUser),
+        Route::read(Method::GET, "jobs/runs/export", ALL, runs_export).access(Access::AnyUser),
         Route::new(Method::POST, "jobs/runs/cancel", ALL, runs_cancel).access(Access::DENIED),
         Route::new(Method::POST, "jobs/runs/cancel-all", ALL, runs_cancel_all)
             .access(Access::DENIED),
@@ -90,20 +90,20 @@ fn run_missing(id: i64) -> ApiError {
     invalid(format!("Run {id} does not exist."))
 }
 
-fn required_i64(ctx: &Ctx<'_>, name: &str) -> Result<i64, ApiError> {
+fn required_i64(ctx: &ReadCtx<'_>, name: &str) -> Result<i64, ApiError> {
     ctx.params
         .opt_i64(name)?
         .ok_or_else(|| ApiError::missing_field(name))
 }
 
 /// The `job_id` parameter and its job.
-fn target_job<'s>(ctx: &'s Ctx<'_>) -> Result<&'s Job, ApiError> {
+fn target_job<'s>(ctx: &ReadCtx<'s>) -> Result<&'s Job, ApiError> {
     let id = required_i64(ctx, "job_id")?;
     ctx.state.jobs.jobs.get(&id).ok_or_else(|| job_missing(id))
 }
 
 /// Fail unless the caller owns `job` or is an admin.
-fn require_owner(ctx: &Ctx<'_>, job: &Job) -> Result<(), ApiError> {
+fn require_owner(ctx: &ReadCtx<'_>, job: &Job) -> Result<(), ApiError> {
     if job.creator_user_name == ctx.caller.user_name || ctx.state.identity.is_admin(&ctx.caller.id)
     {
         return Ok(());
@@ -120,7 +120,7 @@ fn require_owner(ctx: &Ctx<'_>, job: &Job) -> Result<(), ApiError> {
 /// Fail unless the caller may manage `run` (cancel, delete, repair): for a run of a job, whoever
 /// may manage the job ([`require_owner`]); for a one-time run (`runs/submit`) or a run whose job
 /// is gone, the user who started it, or an admin.
-fn require_run_manager(ctx: &Ctx<'_>, run: &Run) -> Result<(), ApiError> {
+fn require_run_manager(ctx: &ReadCtx<'_>, run: &Run) -> Result<(), ApiError> {
     if let Some(job) = run.job_id.and_then(|j| ctx.state.jobs.jobs.get(&j)) {
         return require_owner(ctx, job);
     }
@@ -157,7 +157,7 @@ fn decode_token(token: &str) -> Result<(String, i64, i64), ApiError> {
 }
 
 /// The 2.2 array page a `get` / `runs/get` `page_token` names (0 without one).
-fn array_page(ctx: &Ctx<'_>) -> Result<usize, ApiError> {
+fn array_page(ctx: &ReadCtx<'_>) -> Result<usize, ApiError> {
     match ctx.params.opt_str("page_token")? {
         None | Some("") => Ok(0),
         Some(t) => match decode_token(t)? {
@@ -535,7 +535,7 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET jobs/get`.
-fn get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let page = if ctx.version == "2.2" {
         array_page(ctx)?
     } else {
@@ -554,7 +554,7 @@ fn get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET jobs/list`: every job on 2.0; pages newest first on 2.1/2.2.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let jobs = &ctx.state.jobs.jobs;
     if ctx.version == "2.0" {
         let all: Vec<Value> = jobs
@@ -689,8 +689,8 @@ fn store_settings(
 
 /// `POST jobs/reset`: `job_id` + the whole `new_settings`.
 fn reset(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let job = target_job(ctx)?;
-    require_owner(ctx, job)?;
+    let job = target_job(&ctx.view())?;
+    require_owner(&ctx.view(), job)?;
     let job_id = job.job_id;
     let raw = match ctx.params.value("new_settings") {
         Some(Value::Object(m)) => m.clone(),
@@ -734,8 +734,8 @@ fn merge_by_key(base: &mut Map<String, Value>, patch: &Value, key: &str, id_fiel
 /// `job_clusters`, `parameters` and `environments` are merged by key; `fields_to_remove` drops
 /// top-level fields or keyed items (`tasks/<task_key>`, `job_clusters/<key>`).
 fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let job = target_job(ctx)?;
-    require_owner(ctx, job)?;
+    let job = target_job(&ctx.view())?;
+    require_owner(&ctx.view(), job)?;
     let job_id = job.job_id;
     let mut base = if ctx.version != "2.0" && job.single_task {
         multi_task_form(&job.settings).0
@@ -787,8 +787,8 @@ fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST jobs/delete`: active runs are cancelled; ended runs stay readable.
 fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let job = target_job(ctx)?;
-    require_owner(ctx, job)?;
+    let job = target_job(&ctx.view())?;
+    require_owner(&ctx.view(), job)?;
     let job_id = job.job_id;
     let now = ctx.now_ms;
     let state = &mut *ctx.state;
@@ -804,7 +804,7 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-fn check_token(ctx: &Ctx<'_>) -> Result<Option<String>, ApiError> {
+fn check_token(ctx: &ReadCtx<'_>) -> Result<Option<String>, ApiError> {
     let token = ctx.params.opt_str("idempotency_token")?.map(str::to_owned);
     if let Some(t) = &token {
         if t.chars().count() > MAX_TOKEN_CHARS {
@@ -859,8 +859,8 @@ fn apply_params(tasks: &mut [Map<String, Value>], params: &Map<String, Value>) {
 
 /// `POST jobs/run-now` → `{"run_id", "number_in_job"}`.
 fn run_now(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let job = target_job(ctx)?;
-    require_owner(ctx, job)?;
+    let job = target_job(&ctx.view())?;
+    require_owner(&ctx.view(), job)?;
     let job = job.clone();
     let p = ctx.params;
     if p.has("jar_params") && p.has("notebook_params") {
@@ -894,7 +894,7 @@ fn run_now(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     } else {
         None
     };
-    let token = check_token(ctx)?;
+    let token = check_token(&ctx.view())?;
     if let Some(t) = &token {
         if let Some(id) = ctx.state.jobs.idempotency.get(t) {
             return Ok(Reply::json(json!({"run_id": id, "number_in_job": id})));
@@ -963,7 +963,7 @@ fn submit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     raw.remove("idempotency_token");
     raw.remove("access_control_list");
     let (settings, single) = validate::settings(ctx, &raw, true)?;
-    let token = check_token(ctx)?;
+    let token = check_token(&ctx.view())?;
     if let Some(t) = &token {
         if let Some(id) = ctx.state.jobs.idempotency.get(t) {
             return Ok(Reply::json(json!({ "run_id": id })));
@@ -998,7 +998,7 @@ fn submit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET jobs/runs/list`: newest first; `offset`/`limit`/`has_more` and page tokens.
-fn runs_list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn runs_list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let p = ctx.params;
     let job_id = p.opt_i64("job_id")?;
     let active_only = p.opt_bool("active_only")?.unwrap_or(false);
@@ -1134,14 +1134,14 @@ fn runs_list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// The `run_id` parameter: the top-level run and, for a task run id, the task's index.
-fn target_run<'s>(ctx: &'s Ctx<'_>) -> Result<(i64, &'s Run, Option<usize>), ApiError> {
+fn target_run<'s>(ctx: &ReadCtx<'s>) -> Result<(i64, &'s Run, Option<usize>), ApiError> {
     let id = required_i64(ctx, "run_id")?;
     let (run, task) = ctx.state.jobs.locate(id).ok_or_else(|| run_missing(id))?;
     Ok((id, run, task))
 }
 
 /// `GET jobs/runs/get`.
-fn runs_get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn runs_get(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let page = if ctx.version == "2.2" {
         array_page(ctx)?
     } else {
@@ -1166,7 +1166,7 @@ fn runs_get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET jobs/runs/get-output`: the output of a task run (or of a run with one task).
-fn runs_get_output(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn runs_get_output(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let (id, run, task) = target_run(ctx)?;
     let now = ctx.now_ms;
     let clusters = &ctx.state.clusters;
@@ -1222,7 +1222,7 @@ fn html_escape(s: &str) -> String {
 }
 
 /// `GET jobs/runs/export`: an HTML view of a notebook task run's notebook.
-fn runs_export(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn runs_export(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let views = ctx
         .params
         .opt_str("views_to_export")?
@@ -1277,8 +1277,8 @@ fn runs_export(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST jobs/runs/cancel`: asynchronous; a no-op on a run that has ended.
 fn runs_cancel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (_, run, _) = target_run(ctx)?;
-    require_run_manager(ctx, run)?;
+    let (_, run, _) = target_run(&ctx.view())?;
+    require_run_manager(&ctx.view(), run)?;
     let run_id = run.run_id;
     let now = ctx.now_ms;
     let state = &mut *ctx.state;
@@ -1296,7 +1296,7 @@ fn runs_cancel_all(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let ids = match job_id {
         Some(j) => {
             let job = ctx.state.jobs.jobs.get(&j).ok_or_else(|| job_missing(j))?;
-            require_owner(ctx, job)?;
+            require_owner(&ctx.view(), job)?;
             ctx.state.jobs.active_runs(Some(j), true)
         }
         None if all_queued => ctx.state.jobs.active_runs(None, true),
@@ -1314,8 +1314,8 @@ fn runs_cancel_all(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST jobs/runs/delete`: only a run that has ended.
 fn runs_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, run, task) = target_run(ctx)?;
-    require_run_manager(ctx, run)?;
+    let (id, run, task) = target_run(&ctx.view())?;
+    require_run_manager(&ctx.view(), run)?;
     if task.is_some() {
         return Err(invalid(format!(
             "Run {id} is a task run: delete its job run {} instead.",
@@ -1334,8 +1334,8 @@ fn runs_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST jobs/runs/repair` (2.1+) → `{"repair_id"}`: re-run some tasks of an ended run.
 fn runs_repair(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let (id, run, task) = target_run(ctx)?;
-    require_run_manager(ctx, run)?;
+    let (id, run, task) = target_run(&ctx.view())?;
+    require_run_manager(&ctx.view(), run)?;
     if task.is_some() {
         return Err(invalid(format!(
             "Run {id} is a task run: repair its job run instead."

@@ -43,7 +43,7 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{Access, Area, Ctx, EmuCtx, Reply, Route};
+use super::{Access, Area, Ctx, EmuCtx, ReadCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::clusters::{ClusterLevel, ClusterState};
@@ -71,14 +71,14 @@ pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     let admin = |method, path, handler| Route::outside_api(Area::Admin, method, path, handler);
     vec![
-        Route::new(
+        Route::read(
             Method::GET,
             "libraries/all-cluster-statuses",
             V,
             all_cluster_statuses,
         )
         .access(Access::AnyUser),
-        Route::new(Method::GET, "libraries/cluster-status", V, cluster_status)
+        Route::read(Method::GET, "libraries/cluster-status", V, cluster_status)
             .access(Access::AnyUser),
         Route::new(Method::POST, "libraries/install", V, install).access(Access::DENIED),
         Route::new(Method::POST, "libraries/uninstall", V, uninstall).access(Access::DENIED),
@@ -273,7 +273,7 @@ struct InstallRequest {
 
 /// The request's `cluster_id` and checked `libraries`; then the cluster's existence and the
 /// caller's `CAN_MANAGE` on it.
-fn install_request(ctx: &Ctx<'_>) -> Result<InstallRequest, ApiError> {
+fn install_request(ctx: &ReadCtx<'_>) -> Result<InstallRequest, ApiError> {
     let id = ctx.params.str("cluster_id")?.to_owned();
     let libraries = match ctx.params.value("libraries") {
         None => return Err(ApiError::missing_field("libraries")),
@@ -319,7 +319,7 @@ fn install_request(ctx: &Ctx<'_>) -> Result<InstallRequest, ApiError> {
 
 /// `POST libraries/install`.
 fn install(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let req = install_request(ctx)?;
+    let req = install_request(&ctx.view())?;
     let now = ctx.now_ms;
     for (library, name) in req.libraries {
         ctx.state
@@ -331,7 +331,7 @@ fn install(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST libraries/uninstall`.
 fn uninstall(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let req = install_request(ctx)?;
+    let req = install_request(&ctx.view())?;
     let now = ctx.now_ms;
     for (library, _) in req.libraries {
         ctx.state
@@ -353,7 +353,7 @@ fn full_status(e: &Entry) -> Value {
     s
 }
 
-fn cluster_statuses(ctx: &Ctx<'_>, id: &str) -> Value {
+fn cluster_statuses(ctx: &ReadCtx<'_>, id: &str) -> Value {
     let statuses: Vec<Value> = ctx
         .state
         .libraries
@@ -365,7 +365,7 @@ fn cluster_statuses(ctx: &Ctx<'_>, id: &str) -> Value {
 }
 
 /// `GET libraries/cluster-status`.
-fn cluster_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn cluster_status(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let id = ctx.params.str("cluster_id")?.to_owned();
     if !ctx.state.clusters.contains(&id) {
         return Err(invalid(format!("Cluster {id} does not exist")));
@@ -374,7 +374,7 @@ fn cluster_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET libraries/all-cluster-statuses`: every cluster that has libraries.
-fn all_cluster_statuses(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn all_cluster_statuses(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let ids: Vec<String> = ctx
         .state
         .libraries
@@ -471,28 +471,28 @@ impl Emulator {
     /// assert_eq!(emu.library_failures().len(), 1);
     /// ```
     pub fn add_library_failure(&self, rule: LibraryFailure) {
-        self.inner.state.lock().libraries.failures.push(rule);
+        self.inner.state.write().libraries.failures.push(rule);
     }
 
     /// The rules that make installs fail.
     pub fn library_failures(&self) -> Vec<LibraryFailure> {
-        self.inner.state.lock().libraries.failures.clone()
+        self.inner.state.write().libraries.failures.clone()
     }
 
     /// Forget every library failure rule.
     pub fn clear_library_failures(&self) {
-        self.inner.state.lock().libraries.failures.clear();
+        self.inner.state.write().libraries.failures.clear();
     }
 
     /// The library install step delays in force.
     pub fn library_delays(&self) -> LibraryDelays {
-        self.inner.state.lock().libraries.delays
+        self.inner.state.write().libraries.delays
     }
 
     /// Change the library install step delays (installs under way keep their times).
     /// [`Emulator::reset`] restores the defaults.
     pub fn set_library_delays(&self, delays: LibraryDelays) {
-        self.inner.state.lock().libraries.delays = delays;
+        self.inner.state.write().libraries.delays = delays;
     }
 }
 

@@ -68,6 +68,10 @@ pub(crate) enum Area {
 /// An `/api` handler: synchronous, short, over the locked state.
 pub(crate) type StateHandler = fn(&mut Ctx<'_>) -> Result<Reply, ApiError>;
 
+/// An `/api` handler that only reads the state (gets and lists): it runs under the state's
+/// shared lock, so reads on different worker threads do not wait for each other.
+pub(crate) type ReadHandler = fn(&ReadCtx<'_>) -> Result<Reply, ApiError>;
+
 /// An `/oidc` or `/__mock` handler: it sees the whole emulator (clock, faults, journal) and
 /// locks the state itself if it needs it.
 pub(crate) type EmulatorHandler = fn(&mut EmuCtx<'_>) -> Result<Reply, ApiError>;
@@ -75,8 +79,10 @@ pub(crate) type EmulatorHandler = fn(&mut EmuCtx<'_>) -> Result<Reply, ApiError>
 /// What runs a route.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Handler {
-    /// Runs with the state locked and settled (see [`Ctx`]).
+    /// Runs with the state locked for writing and settled (see [`Ctx`]).
     State(StateHandler),
+    /// Runs with the state settled and locked for reading (see [`ReadCtx`]).
+    Read(ReadHandler),
     /// Runs with the emulator (see [`EmuCtx`]).
     Emulator(EmulatorHandler),
 }
@@ -263,12 +269,31 @@ impl Route {
         versions: &'static [&'static str],
         handler: StateHandler,
     ) -> Self {
+        Self::api(method, path, versions, Handler::State(handler))
+    }
+
+    /// An `/api` route whose handler only reads the state (see [`ReadHandler`]).
+    pub(crate) fn read(
+        method: Method,
+        path: &'static str,
+        versions: &'static [&'static str],
+        handler: ReadHandler,
+    ) -> Self {
+        Self::api(method, path, versions, Handler::Read(handler))
+    }
+
+    fn api(
+        method: Method,
+        path: &'static str,
+        versions: &'static [&'static str],
+        handler: Handler,
+    ) -> Self {
         Self {
             method,
             area: Area::Api,
             path,
             versions,
-            handler: Handler::State(handler),
+            handler,
             prepare: None,
             max_body: None,
             policy: ResponsePolicy::DATABRICKS,
@@ -356,6 +381,18 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The same request as a [`ReadCtx`], for the helpers read and write handlers share.
+    pub(crate) fn view(&self) -> ReadCtx<'_> {
+        ReadCtx {
+            state: self.state,
+            version: self.version,
+            caller: self.caller,
+            params: self.params,
+            path_params: self.path_params,
+            now_ms: self.now_ms,
+        }
+    }
+
     /// The `{name}` path segment.
     pub(crate) fn path_param(&self, name: &str) -> Result<&str, ApiError> {
         path_param(self.path_params, name)
@@ -378,12 +415,35 @@ impl Ctx<'_> {
     }
 }
 
-/// Run the `/api` handler `handler` as the dispatcher does (state locked and settled, the admin
-/// user calling, `params` as the merged parameters, no body) and return its reply unresolved.
+/// What a [`ReadHandler`] sees: the settled state, shared with other readers, the caller and
+/// the parsed request. The fields mean what they mean in [`Ctx`].
+pub(crate) struct ReadCtx<'a> {
+    pub state: &'a State,
+    pub version: &'a str,
+    pub caller: &'a Principal,
+    pub params: &'a Params,
+    pub path_params: &'a [(&'static str, String)],
+    pub now_ms: i64,
+}
+
+impl ReadCtx<'_> {
+    /// The `{name}` path segment.
+    pub(crate) fn path_param(&self, name: &str) -> Result<&str, ApiError> {
+        path_param(self.path_params, name)
+    }
+
+    /// The request parameters decoded into `T` (see `decode.rs` for leniencies and errors).
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.params.decode()
+    }
+}
+
+/// Run the read handler `handler` as the dispatcher does (state settled, the admin user
+/// calling, `params` as the merged parameters, no body) and return its reply unresolved.
 #[cfg(test)]
 pub(crate) fn call_handler(
     emu: &Emulator,
-    handler: StateHandler,
+    handler: ReadHandler,
     params: Value,
 ) -> Result<Reply, ApiError> {
     let Value::Object(map) = params else {
@@ -392,29 +452,22 @@ pub(crate) fn call_handler(
     let params = Params::merge(map, Vec::new());
     let inner = &emu.inner;
     let now_ms = inner.clock.now_ms();
-    let mut state = inner.state.lock();
+    let mut state = inner.state.write();
     state.settle(now_ms);
     let caller = state
         .identity
         .principal_by_name(&inner.config.admin_user_name)
         .cloned()
         .ok_or_else(|| ApiError::internal("no admin user"))?;
-    let body = Bytes::new();
-    let mut ctx = Ctx {
-        state: &mut state,
+    let ctx = ReadCtx {
+        state: &state,
         version: "2.0",
         caller: &caller,
         params: &params,
         path_params: &[],
-        body: &body,
-        content_type: None,
-        multipart: &[],
-        clock: &inner.clock,
         now_ms,
-        limits: inner.config.limits,
-        payload: None,
     };
-    handler(&mut ctx)
+    handler(&ctx)
 }
 
 fn path_param<'a>(params: &'a [(&'static str, String)], name: &str) -> Result<&'a str, ApiError> {
@@ -507,19 +560,35 @@ impl Reply {
     /// Object keys of the text come in the struct's field order (as the real service sends
     /// them), those of a `Value` in sorted order; JSON readers see the same document.
     pub(crate) fn typed<T: serde::Serialize>(value: &T) -> Result<Self, ApiError> {
-        if let Ok(json) = crate::error::to_json_bytes(value) {
+        if let Ok(json) = crate::json_text::to_json_bytes(value) {
             if !has_empty_list(&json) {
-                return Ok(Self {
-                    status: StatusCode::OK,
-                    body: ReplyBody::Serialized(json),
-                    headers: Vec::new(),
-                });
+                return Ok(Self::serialized(json));
             }
         }
         // An empty list to strip, or a serialization error (reported as before).
         serde_json::to_value(value)
             .map(Self::json)
             .map_err(|e| ApiError::internal(format!("cannot serialize the answer: {e}")))
+    }
+
+    /// 200 with `json`, compact JSON text written by hand (see `json_text.rs`), answered as
+    /// [`Reply::typed`] answers the same text: as it is, unless it holds `[]`, when it is
+    /// parsed for the route's [`ResponsePolicy`].
+    pub(crate) fn json_text(json: Bytes) -> Result<Self, ApiError> {
+        if !has_empty_list(&json) {
+            return Ok(Self::serialized(json));
+        }
+        serde_json::from_slice(&json)
+            .map(Self::json)
+            .map_err(|e| ApiError::internal(format!("cannot read the answer back: {e}")))
+    }
+
+    fn serialized(json: Bytes) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: ReplyBody::Serialized(json),
+            headers: Vec::new(),
+        }
     }
 
     /// 200 `{}`.

@@ -26,7 +26,7 @@ pub(crate) mod filter;
 use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::{Access, Ctx, Reply, ResponsePolicy, Route};
+use super::{Access, Ctx, ReadCtx, Reply, ResponsePolicy, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::identity::IdKind;
 use crate::state::{Principal, State, USERS_GROUP};
@@ -101,9 +101,15 @@ pub(crate) fn routes() -> Vec<Route> {
             .with_policy(ResponsePolicy::SCIM)
             .access(access)
     };
+    // The gets and lists only read the state (see `ReadHandler`).
+    let read = |path, access, handler| {
+        Route::read(Method::GET, path, V, handler)
+            .with_policy(ResponsePolicy::SCIM)
+            .access(access)
+    };
     vec![
-        r(Method::GET, "preview/scim/v2/Me", Access::AnyUser, me),
-        r(Method::GET, "preview/scim/v2/Users", Access::AnyUser, |c| {
+        read("preview/scim/v2/Me", Access::AnyUser, me),
+        read("preview/scim/v2/Users", Access::AnyUser, |c| {
             list(c, Kind::User)
         }),
         r(
@@ -112,12 +118,9 @@ pub(crate) fn routes() -> Vec<Route> {
             Access::AdminOnly,
             |c| create(c, Kind::User),
         ),
-        r(
-            Method::GET,
-            "preview/scim/v2/Users/{id}",
-            Access::AnyUser,
-            |c| get(c, Kind::User),
-        ),
+        read("preview/scim/v2/Users/{id}", Access::AnyUser, |c| {
+            get(c, Kind::User)
+        }),
         r(
             Method::PUT,
             "preview/scim/v2/Users/{id}",
@@ -136,20 +139,16 @@ pub(crate) fn routes() -> Vec<Route> {
             Access::AdminOnly,
             |c| delete(c, Kind::User),
         ),
-        r(
-            Method::GET,
-            "preview/scim/v2/ServicePrincipals",
-            Access::AnyUser,
-            |c| list(c, Kind::ServicePrincipal),
-        ),
+        read("preview/scim/v2/ServicePrincipals", Access::AnyUser, |c| {
+            list(c, Kind::ServicePrincipal)
+        }),
         r(
             Method::POST,
             "preview/scim/v2/ServicePrincipals",
             Access::AdminOnly,
             |c| create(c, Kind::ServicePrincipal),
         ),
-        r(
-            Method::GET,
+        read(
             "preview/scim/v2/ServicePrincipals/{id}",
             Access::AnyUser,
             |c| get(c, Kind::ServicePrincipal),
@@ -172,24 +171,18 @@ pub(crate) fn routes() -> Vec<Route> {
             Access::AdminOnly,
             |c| delete(c, Kind::ServicePrincipal),
         ),
-        r(
-            Method::GET,
-            "preview/scim/v2/Groups",
-            Access::AnyUser,
-            |c| list(c, Kind::Group),
-        ),
+        read("preview/scim/v2/Groups", Access::AnyUser, |c| {
+            list(c, Kind::Group)
+        }),
         r(
             Method::POST,
             "preview/scim/v2/Groups",
             Access::AdminOnly,
             |c| create(c, Kind::Group),
         ),
-        r(
-            Method::GET,
-            "preview/scim/v2/Groups/{id}",
-            Access::AnyUser,
-            |c| get(c, Kind::Group),
-        ),
+        read("preview/scim/v2/Groups/{id}", Access::AnyUser, |c| {
+            get(c, Kind::Group)
+        }),
         r(
             Method::PUT,
             "preview/scim/v2/Groups/{id}",
@@ -398,11 +391,11 @@ fn restrict(mut resource: Value) -> Value {
     resource
 }
 
-fn is_admin(ctx: &Ctx<'_>) -> bool {
+fn is_admin(ctx: &ReadCtx<'_>) -> bool {
     ctx.state.identity.is_admin(&ctx.caller.id)
 }
 
-fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+fn require_admin(ctx: &ReadCtx<'_>) -> Result<(), ApiError> {
     if is_admin(ctx) {
         Ok(())
     } else {
@@ -422,7 +415,7 @@ fn not_found(kind: Kind, id: &str) -> ApiError {
 }
 
 /// The resource as the caller may see it, projected.
-fn shown(ctx: &Ctx<'_>, id: &str, resource: Value) -> Result<Value, ApiError> {
+fn shown(ctx: &ReadCtx<'_>, id: &str, resource: Value) -> Result<Value, ApiError> {
     let resource = if id == ctx.caller.id || is_admin(ctx) {
         resource
     } else {
@@ -436,7 +429,7 @@ fn shown(ctx: &Ctx<'_>, id: &str, resource: Value) -> Result<Value, ApiError> {
 }
 
 /// `GET preview/scim/v2/Me`.
-fn me(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn me(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let user = user_json(ctx.state, ctx.caller);
     let attributes = ctx.params.opt_str("attributes")?;
     let excluded = ctx.params.opt_str("excludedAttributes")?;
@@ -444,7 +437,7 @@ fn me(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// Sort direction of `sortOrder`.
-fn descending(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+fn descending(ctx: &ReadCtx<'_>) -> Result<bool, ApiError> {
     match ctx.params.opt_str("sortOrder")? {
         None => Ok(false),
         Some(s) if s.eq_ignore_ascii_case("ascending") => Ok(false),
@@ -492,7 +485,7 @@ fn sort_key(resource: &Value, path: &filter::AttrPath) -> String {
 ///
 /// Without a filter or sort a page is a slice of the kind's id list, so walking every page
 /// costs O(total); an `eq` on `id` or the naming attribute is an index lookup.
-fn list(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>, kind: Kind) -> Result<Reply, ApiError> {
     let filter = ctx
         .params
         .opt_str("filter")?
@@ -563,7 +556,7 @@ fn list(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
 }
 
 /// `GET {..}/{id}`.
-fn get(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
+fn get(ctx: &ReadCtx<'_>, kind: Kind) -> Result<Reply, ApiError> {
     let id = ctx.path_param("id")?.to_owned();
     let json = resource_json(ctx.state, kind, &id).ok_or_else(|| not_found(kind, &id))?;
     Ok(Reply::json(shown(ctx, &id, json)?))
@@ -571,7 +564,7 @@ fn get(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
 
 /// `POST {..}`: 201 with the new resource.
 fn create(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
-    require_admin(ctx)?;
+    require_admin(&ctx.view())?;
     let new = Draft::from_body(kind, ctx.params.map())?;
     new.validate(ctx.state, kind, None)?;
     let conflict = |detail: String| {
@@ -637,7 +630,7 @@ fn create(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
 
 /// `PUT {..}/{id}`: replace every writable attribute.
 fn replace(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
-    require_admin(ctx)?;
+    require_admin(&ctx.view())?;
     let id = ctx.path_param("id")?.to_owned();
     let old = Draft::load(ctx.state, kind, &id).ok_or_else(|| not_found(kind, &id))?;
     let mut new = Draft::from_body(kind, ctx.params.map())?;
@@ -664,7 +657,7 @@ fn replace(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
 
 /// `PATCH {..}/{id}`: RFC 7644 §3.5.2 operations.
 fn patch(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
-    require_admin(ctx)?;
+    require_admin(&ctx.view())?;
     let id = ctx.path_param("id")?.to_owned();
     let old = Draft::load(ctx.state, kind, &id).ok_or_else(|| not_found(kind, &id))?;
     let mut new = old.clone();
@@ -676,7 +669,7 @@ fn patch(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
 
 /// `DELETE {..}/{id}`: 204.
 fn delete(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Reply, ApiError> {
-    require_admin(ctx)?;
+    require_admin(&ctx.view())?;
     let id = ctx.path_param("id")?.to_owned();
     if ctx.state.identity.kind_of(&id).map(Kind::of) != Some(kind) {
         return Err(not_found(kind, &id));

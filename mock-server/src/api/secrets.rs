@@ -45,7 +45,7 @@ use base64::Engine as _;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::permissions::{Grant, Grants};
 use crate::state::secrets::{KeyVault, Permission, Scope, SecretBytes, StoredSecret};
@@ -66,15 +66,15 @@ pub(crate) fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::POST, "secrets/scopes/create", V, create_scope).access(Access::AnyUser),
         Route::new(Method::POST, "secrets/scopes/delete", V, delete_scope).access(Access::DENIED),
-        Route::new(Method::GET, "secrets/scopes/list", V, list_scopes).access(Access::AnyUser),
+        Route::read(Method::GET, "secrets/scopes/list", V, list_scopes).access(Access::AnyUser),
         Route::new(Method::POST, "secrets/put", V, put_secret).access(Access::DENIED),
         Route::new(Method::POST, "secrets/delete", V, delete_secret).access(Access::DENIED),
-        Route::new(Method::GET, "secrets/list", V, list_secrets).access(Access::DENIED),
-        Route::new(Method::GET, "secrets/get", V, get_secret).access(Access::DENIED),
+        Route::read(Method::GET, "secrets/list", V, list_secrets).access(Access::DENIED),
+        Route::read(Method::GET, "secrets/get", V, get_secret).access(Access::DENIED),
         Route::new(Method::POST, "secrets/acls/put", V, put_acl).access(Access::DENIED),
         Route::new(Method::POST, "secrets/acls/delete", V, delete_acl).access(Access::DENIED),
-        Route::new(Method::GET, "secrets/acls/get", V, get_acl).access(Access::DENIED),
-        Route::new(Method::GET, "secrets/acls/list", V, list_acls).access(Access::DENIED),
+        Route::read(Method::GET, "secrets/acls/get", V, get_acl).access(Access::DENIED),
+        Route::read(Method::GET, "secrets/acls/list", V, list_acls).access(Access::DENIED),
     ]
 }
 
@@ -248,7 +248,7 @@ fn delete_scope(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET secrets/scopes/list`: every scope, by name.
-fn list_scopes(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_scopes(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let scopes: Vec<Value> = ctx
         .state
         .secrets
@@ -382,7 +382,7 @@ fn delete_secret(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET secrets/list`: needs READ; metadata only, by key.
-fn list_secrets(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_secrets(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let scope = ctx.params.str("scope")?;
     let s = authorized(ctx.state, ctx.caller, scope, Permission::Read)?;
     let secrets: Vec<Value> = s
@@ -394,7 +394,7 @@ fn list_secrets(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET secrets/get`: needs READ; the value as standard base64.
-fn get_secret(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get_secret(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let scope = ctx.params.str("scope")?;
     let key = ctx.params.str("key")?;
     let s = authorized(ctx.state, ctx.caller, scope, Permission::Read)?;
@@ -453,7 +453,7 @@ fn acl_not_found(scope: &str, principal: &str) -> ApiError {
 }
 
 /// `GET secrets/acls/get`: needs MANAGE.
-fn get_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get_acl(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let scope = ctx.params.str("scope")?;
     let principal = ctx.params.str("principal")?;
     let s = authorized(ctx.state, ctx.caller, scope, Permission::Manage)?;
@@ -467,7 +467,7 @@ fn get_acl(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET secrets/acls/list`: needs MANAGE; the scope's ACLs by principal.
-fn list_acls(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list_acls(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let scope = ctx.params.str("scope")?;
     let s = authorized(ctx.state, ctx.caller, scope, Permission::Manage)?;
     let items: Vec<Value> = s.acls.iter().map(acl_json).collect();
@@ -812,7 +812,7 @@ mod tests {
             200
         );
         {
-            let mut state = w.emu.inner.state.lock();
+            let mut state = w.emu.inner.state.write();
             let scope = state.secrets.scopes.get_mut("s").expect("scope");
             for i in 0..MAX_SECRETS_PER_SCOPE {
                 scope.secrets.insert(
@@ -1037,7 +1037,7 @@ mod tests {
         assert_eq!(w.admin("GET", "get?scope=s&key=k", json!({})).await.0, 200);
         let journal = serde_json::to_string(&w.emu.journal()).expect("journal");
         assert!(journal.contains("/api/2.0/secrets/put"), "{journal}");
-        let state = format!("{:?}", w.emu.inner.state.lock().secrets);
+        let state = format!("{:?}", w.emu.inner.state.write().secrets);
         for text in [&journal, &state] {
             assert!(!text.contains(VALUE) && !text.contains(&encoded), "{text}");
         }

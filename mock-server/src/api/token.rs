@@ -3,7 +3,7 @@
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::{Access, Ctx, Reply, Route};
+use super::{Access, Ctx, ReadCtx, Reply, Route};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::TokenRecord;
 
@@ -12,7 +12,7 @@ pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
         Route::new(Method::POST, "token/create", V, create).access(Access::AnyUser),
-        Route::new(Method::GET, "token/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "token/list", V, list).access(Access::AnyUser),
         Route::new(Method::POST, "token/delete", V, delete).access(Access::Resource {
             status: 404,
             error_code: "RESOURCE_DOES_NOT_EXIST",
@@ -88,25 +88,51 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET token/list`: the caller's live PATs, oldest first.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+///
+/// The answer is written by hand ([`write_list`]): every SDK and tool calls this to check its
+/// token, and it is the emulator's throughput benchmark (issue 14).
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let pats = ctx.state.tokens.live_pats_of(&ctx.caller.id, ctx.now_ms);
-    /// `{"token_infos": [..]}`, each [`TokenInfo`] made while it is written (no second vector).
-    struct List<'a>(Vec<(&'a str, &'a TokenRecord)>);
-    impl Serialize for List<'_> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            struct Infos<'b, 'a>(&'b [(&'a str, &'a TokenRecord)]);
-            impl Serialize for Infos<'_, '_> {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.collect_seq(self.0.iter().map(|(id, t)| TokenInfo::of(id, t)))
-                }
-            }
-            use serde::ser::SerializeStruct;
-            let mut list = serializer.serialize_struct("List", 1)?;
-            list.serialize_field("token_infos", &Infos(&self.0))?;
-            list.end()
+    let json = crate::json_text::with_scratch(|out| {
+        write_list(out, &pats);
+        Ok::<(), ApiError>(())
+    })?;
+    Reply::json_text(json)
+}
+
+/// `{"token_infos":[..]}` with each [`TokenInfo`] as serde_json writes it (same keys, order and
+/// escapes; a test compares the two).
+fn write_list(out: &mut Vec<u8>, pats: &[(&str, &TokenRecord)]) {
+    use crate::json_text::{write_i64, write_str};
+    out.extend_from_slice(br#"{"token_infos":["#);
+    for (i, (id, t)) in pats.iter().enumerate() {
+        let info = TokenInfo::of(id, t);
+        if i > 0 {
+            out.push(b',');
         }
+        out.extend_from_slice(br#"{"token_id":"#);
+        write_str(out, info.token_id);
+        out.extend_from_slice(br#","creation_time":"#);
+        write_i64(out, info.creation_time);
+        out.extend_from_slice(br#","expiry_time":"#);
+        write_i64(out, info.expiry_time);
+        if let Some(comment) = info.comment {
+            out.extend_from_slice(br#","comment":"#);
+            write_str(out, comment);
+        }
+        if let Some(scopes) = info.scopes {
+            out.extend_from_slice(br#","scopes":["#);
+            for (j, scope) in scopes.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                write_str(out, scope);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
     }
-    Reply::typed(&List(pats))
+    out.extend_from_slice(b"]}");
 }
 
 /// `POST token/delete`.
@@ -173,4 +199,56 @@ fn update(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         tok.scopes = scopes;
     }
     Ok(Reply::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::TokenStore;
+
+    /// The hand-written list is the text serde_json writes for the same `TokenInfo`s: no
+    /// token, one, several, with and without comments and scopes, and strings to escape.
+    #[test]
+    fn the_written_list_is_what_serde_json_writes() {
+        #[derive(Serialize)]
+        struct Expected<'a> {
+            token_infos: Vec<TokenInfo<'a>>,
+        }
+        /// A token's comment, scopes and expiry time.
+        type Case<'c> = (Option<&'c str>, Option<Vec<&'c str>>, Option<i64>);
+        let mut store = TokenStore::default();
+        let cases: Vec<Case<'_>> = vec![
+            (None, None, None),
+            (Some("dbx-mock-server admin token"), None, Some(2_000)),
+            (Some(""), Some(vec![]), None),
+            (
+                Some("quote \" back \\ tab \t nl \n nul \u{0} é 😀"),
+                None,
+                None,
+            ),
+            (None, Some(vec!["all-apis", "sql \"x\""]), Some(-5)),
+        ];
+        for (i, (comment, scopes, expiry)) in cases.into_iter().enumerate() {
+            let pats = store.live_pats_of("owner", 0);
+            let mut out = Vec::new();
+            write_list(&mut out, &pats);
+            let expected = Expected {
+                token_infos: pats.iter().map(|(id, t)| TokenInfo::of(id, t)).collect(),
+            };
+            let expected = serde_json::to_vec(&expected).expect("serde_json");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&expected),
+                "after {i} tokens"
+            );
+            store.insert_pat(
+                &format!("dapi{i:032}"),
+                "owner",
+                i64::try_from(i).unwrap_or(0),
+                expiry,
+                comment.map(str::to_owned),
+                scopes.map(|s| s.into_iter().map(str::to_owned).collect()),
+            );
+        }
+    }
 }

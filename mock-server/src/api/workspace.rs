@@ -75,7 +75,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use self::notebook::{Lang, Notebook};
-use super::{Access, Ctx, MultipartField, Payload, Reply, Route};
+use super::{Access, Ctx, MultipartField, Payload, ReadCtx, Reply, Route};
 use crate::emulator::Emulator;
 use crate::error::{ApiError, ErrorCode};
 use crate::params::Params;
@@ -90,13 +90,13 @@ const MAX_EXPORT_GATHER_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) fn routes() -> Vec<Route> {
     const V: &[&str] = &["2.0"];
     vec![
-        Route::new(Method::GET, "workspace/list", V, list).access(Access::AnyUser),
-        Route::new(Method::GET, "workspace/get-status", V, get_status).access(Access::AnyUser),
+        Route::read(Method::GET, "workspace/list", V, list).access(Access::AnyUser),
+        Route::read(Method::GET, "workspace/get-status", V, get_status).access(Access::AnyUser),
         Route::new(Method::POST, "workspace/mkdirs", V, mkdirs).access(Access::AnyUser),
         Route::new(Method::POST, "workspace/import", V, import)
             .access(Access::AnyUser)
             .with_prepare(prepare_import),
-        Route::new(Method::GET, "workspace/export", V, export).access(Access::AnyUser),
+        Route::read(Method::GET, "workspace/export", V, export).access(Access::AnyUser),
         Route::new(Method::POST, "workspace/delete", V, delete).access(Access::AnyUser),
     ]
 }
@@ -162,7 +162,7 @@ fn export_too_large(size: usize) -> ApiError {
 }
 
 /// The request's `path`, normalized.
-fn path_param(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+fn path_param(ctx: &ReadCtx<'_>) -> Result<String, ApiError> {
     normalize(ctx.params.str("path")?)
 }
 
@@ -190,7 +190,7 @@ fn object_info(path: &str, node: &Node) -> Value {
 }
 
 /// `GET workspace/list`: the folder's children, or the object itself.
-fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn list(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
     let after = ctx.params.opt_i64("notebooks_modified_after")?;
     let tree = &ctx.state.workspace;
@@ -210,7 +210,7 @@ fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET workspace/get-status`.
-fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn get_status(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
     let node = ctx
         .state
@@ -222,7 +222,7 @@ fn get_status(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST workspace/mkdirs`.
 fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let path = path_param(ctx)?;
+    let path = path_param(&ctx.view())?;
     ctx.limits
         .state
         .check_workspace_dirs(&ctx.state.workspace, &path)?;
@@ -232,7 +232,7 @@ fn mkdirs(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST workspace/delete`.
 fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let path = path_param(ctx)?;
+    let path = path_param(&ctx.view())?;
     let recursive = ctx.params.opt_bool("recursive")?.unwrap_or(false);
     ctx.state.workspace.remove(&path, recursive)?;
     Ok(Reply::empty())
@@ -514,7 +514,7 @@ enum DirEntry {
 
 /// `GET workspace/export`: with the state locked, the checks and a [`Snapshot`]; the rendering,
 /// archive writing and base64 encoding in a deferred reply.
-fn export(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+fn export(ctx: &ReadCtx<'_>) -> Result<Reply, ApiError> {
     let path = path_param(ctx)?;
     let format_param = ctx.params.opt_str("format")?;
     let format = Format::parse(format_param)?;
@@ -724,7 +724,7 @@ impl Emulator {
         let now = self.inner.clock.now_ms();
         self.inner
             .state
-            .lock()
+            .write()
             .workspace
             .put(&path, Kind::Library, true, now)
     }
@@ -767,7 +767,7 @@ mod tests {
         use http_body_util::BodyExt;
         let emu = Emulator::new();
         {
-            let mut state = emu.inner.state.lock();
+            let mut state = emu.inner.state.write();
             let t = &mut state.workspace;
             assert!(t.mkdirs("/Shared/p/sub", 1).is_ok());
             let nb = Notebook::from_source(Lang::Python, b"print(1)");

@@ -556,6 +556,12 @@ impl Clusters {
         );
     }
 
+    /// True when [`Clusters::settle`] at `now_ms` has nothing to do and no change is waiting
+    /// for [`Clusters::take_changes`].
+    pub(crate) fn is_settled(&self, now_ms: i64) -> bool {
+        self.changes.is_empty() && self.agenda.next_due().is_none_or(|t| t > now_ms)
+    }
+
     /// Apply every transition due by `now_ms`, visiting only the clusters that have one.
     pub(crate) fn settle(&mut self, now_ms: i64) {
         if self.agenda.next_due().is_none_or(|t| t > now_ms) {

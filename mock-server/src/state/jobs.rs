@@ -1354,6 +1354,12 @@ impl Jobs {
         repair_id
     }
 
+    /// True when no schedule fires and no run moves by `now`.
+    pub(crate) fn is_settled(&self, now: i64) -> bool {
+        self.schedules.next_due().is_none_or(|t| t > now)
+            && self.agenda.next_due().is_none_or(|t| t > now)
+    }
+
     /// Apply every run move and schedule firing due by `now`, in time order.
     pub(crate) fn settle(&mut self, now: i64, clusters: &mut Clusters, workspace: &Tree) {
         loop {

@@ -274,6 +274,11 @@ impl Libraries {
         }
     }
 
+    /// True when nothing is due by `now_ms` (cluster changes are the clusters' to report).
+    pub(crate) fn is_settled(&self, now_ms: i64) -> bool {
+        self.agenda.next_due().is_none_or(|t| t > now_ms)
+    }
+
     /// Hand over what happened to the clusters, then apply every step due by `now_ms`.
     pub(crate) fn settle(&mut self, now_ms: i64, changes: Vec<ClusterChange>) {
         for change in changes {

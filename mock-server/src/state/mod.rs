@@ -37,13 +37,14 @@ use serde::{Deserialize, Serialize};
 
 pub use identity::{GroupInfo, Principal, PrincipalKind, ServicePrincipal};
 pub(crate) use identity::{ADMINS_GROUP, USERS_GROUP};
-pub(crate) use tokens::{hash_secret, Limits, TokenRecord};
+pub(crate) use tokens::{hash_secret, Limits, TokenRecord, TokenStore};
 
-/// Everything the API handlers read and change. Guarded by one mutex in the emulator.
+/// Everything the API handlers read and change. Guarded by one read-write lock in the
+/// emulator: handlers that change it hold it exclusively, gets and lists share it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) identity: identity::Identity,
-    pub(crate) tokens: tokens::TokenStore,
+    pub(crate) tokens: TokenStore,
     pub(crate) dbfs: dbfs::DbfsState,
     pub(crate) secrets: secrets::SecretStore,
     pub(crate) workspace: workspace::Tree,
@@ -119,6 +120,13 @@ impl State {
     /// depends on another comes after it). The dispatcher calls this before every `/api` handler,
     /// so handlers always read the state as of the clock; see `timeline.rs`.
     pub(crate) fn settle(&mut self, now_ms: i64) {
+        if !self.is_settled(now_ms) {
+            self.settle_families(now_ms);
+        }
+    }
+
+    /// [`State::settle`] without asking [`State::is_settled`] first (its tests compare the two).
+    pub(crate) fn settle_families(&mut self, now_ms: i64) {
         #[cfg(test)]
         if self.probes.next_due().is_some_and(|t| t <= now_ms) {
             self.probes.settle(now_ms);
@@ -128,6 +136,20 @@ impl State {
         self.libraries.settle(now_ms, changes);
         self.jobs
             .settle(now_ms, &mut self.clusters, &self.workspace);
+    }
+
+    /// True when [`State::settle`] at `now_ms` has nothing to do: no family has a transition
+    /// due by then, and no cluster change is waiting for the Libraries family. A request that
+    /// only reads the state reads it under a shared lock when this holds, and settles it under
+    /// the exclusive lock first when it does not.
+    pub(crate) fn is_settled(&self, now_ms: i64) -> bool {
+        #[cfg(test)]
+        if self.probes.next_due().is_some_and(|t| t <= now_ms) {
+            return false;
+        }
+        self.clusters.is_settled(now_ms)
+            && self.libraries.is_settled(now_ms)
+            && self.jobs.is_settled(now_ms)
     }
 
     /// The principal `token` authenticates at `now_ms`, if it is live and its owner is active.

@@ -5,7 +5,7 @@
 //! authenticating at once; an expired one stops at its `expiry_time` on the emulator clock and is
 //! purged the next time a token is issued.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, ErrorCode};
 
 /// SHA-256 hex digest of a secret (token value or client secret).
-pub(crate) fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+pub(crate) fn hash_secret(secret: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(secret.as_ref()))
 }
 
 /// How a token was issued.
@@ -65,7 +65,9 @@ pub(crate) struct Limits {
 /// All tokens, keyed by the SHA-256 hex of the value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct TokenStore {
-    by_hash: HashMap<String, TokenRecord>,
+    /// Keyed by SHA-256 hex, which no request can choose: FxHash instead of SipHash (the lookup
+    /// runs on every authenticated request).
+    by_hash: FxHashMap<String, TokenRecord>,
     next_seq: u64,
 }
 
