@@ -150,7 +150,14 @@ fn serve_connection(
         crate::router::handle(Arc::clone(&emulator), req.map(RequestBody::Hyper))
             .map(Ok::<_, Infallible>)
     });
-    let conn = auto::Builder::new(TokioExecutor::new())
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // While a request is in flight, hyper (without half-close) reads the socket to see whether
+    // the client hung up; that read reserves its read buffer, which the request's headers
+    // still share, so it allocated a new 8 KiB buffer on every request (and copied into it).
+    // With half-close the client may shut down its write side after its request and still get
+    // the answer (the connection closes after it), and no read happens mid-request.
+    builder.http1().half_close(true);
+    let conn = builder
         .serve_connection_with_upgrades(TokioIo::new(tcp), service)
         .into_owned();
     async move {

@@ -70,3 +70,32 @@ async fn discovery_over_the_socket_uses_the_host_header() {
     );
     drop(server);
 }
+
+/// A client that shuts down its sending side right after its request (a half-close) still
+/// gets the answer, and the connection then closes (the server runs hyper with half-close on;
+/// see `server.rs`). `token/list` runs as a read handler, here over a real socket.
+#[tokio::test]
+async fn a_half_closed_client_still_gets_its_answer() {
+    let server = MockServer::start().await.expect("start");
+    let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
+    let request = format!(
+        "GET /api/2.0/token/list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEFAULT_ADMIN_TOKEN}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream.shutdown().await.expect("half-close");
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut out),
+    )
+    .await
+    .expect("the server closes the connection after answering")
+    .expect("read");
+    let resp = String::from_utf8_lossy(&out);
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(
+        resp.contains(r#""comment":"dbx-mock-server admin token""#),
+        "{resp}"
+    );
+    server.shutdown().await;
+}
