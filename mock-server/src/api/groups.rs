@@ -113,16 +113,21 @@ fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(json!({ "group_name": g.display_name })))
 }
 
+/// The request of `add-member` and `remove-member`, checked in this order: its fields, the
+/// caller is an admin, the parent group exists, the member exists. Returns it with the parent's
+/// and the member's ids.
+fn membership(ctx: &Ctx<'_>) -> Result<(Membership, String, String), ApiError> {
+    let req: Membership = ctx.decode()?;
+    let view = ctx.view();
+    require_admin(&view)?;
+    let parent = group_id(&view, &req.parent_name)?;
+    let member = principal_id(&view, req.user_name.as_deref(), req.group_name.as_deref())?;
+    Ok((req, parent, member))
+}
+
 /// `POST groups/add-member`.
 fn add_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let req: Membership = ctx.decode()?;
-    require_admin(&ctx.view())?;
-    let parent = group_id(&ctx.view(), &req.parent_name)?;
-    let member = principal_id(
-        &ctx.view(),
-        req.user_name.as_deref(),
-        req.group_name.as_deref(),
-    )?;
+    let (req, parent, member) = membership(ctx)?;
     if member == parent {
         return Err(ApiError::invalid_parameter(format!(
             "Group {} cannot be a member of itself.",
@@ -135,14 +140,7 @@ fn add_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST groups/remove-member`.
 fn remove_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let req: Membership = ctx.decode()?;
-    require_admin(&ctx.view())?;
-    let parent = group_id(&ctx.view(), &req.parent_name)?;
-    let member = principal_id(
-        &ctx.view(),
-        req.user_name.as_deref(),
-        req.group_name.as_deref(),
-    )?;
+    let (req, parent, member) = membership(ctx)?;
     if !ctx.state.identity.unlink(&parent, &member) {
         let name = req.user_name.or(req.group_name).unwrap_or_default();
         return Err(ApiError::does_not_exist(format!(
