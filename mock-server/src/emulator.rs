@@ -515,7 +515,7 @@ impl Emulator {
 
     /// The cluster transition delays in force.
     pub fn cluster_delays(&self) -> ClusterDelays {
-        self.inner.state.write().clusters.delays
+        self.inner.state.read().clusters.delays
     }
 
     /// Change the cluster transition delays; transitions already planned keep their times.
@@ -536,7 +536,7 @@ impl Emulator {
 
     /// The job run delays in force.
     pub fn job_delays(&self) -> JobDelays {
-        self.inner.state.write().jobs.delays
+        self.inner.state.read().jobs.delays
     }
 
     /// Change the job run delays; moves already planned keep their times. [`Emulator::reset`]
@@ -553,7 +553,7 @@ impl Emulator {
 
     /// The scripted task outcomes still in force, in the order they are tried.
     pub fn task_outcomes(&self) -> Vec<ScriptedOutcome> {
-        self.inner.state.write().jobs.outcomes.clone()
+        self.inner.state.read().jobs.outcomes.clone()
     }
 
     /// Forget every scripted task outcome.
@@ -626,7 +626,7 @@ impl Emulator {
     /// and token hashes.
     pub fn export_state(&self) -> Result<Vec<u8>, StateError> {
         // Clone under the lock (file contents are shared buffers), encode outside it.
-        let state = self.inner.state.write().clone();
+        let state = self.inner.state.read().clone();
         let clock = ClockDoc {
             now_ms: self.inner.clock.now_ms(),
             frozen: self.inner.clock.is_frozen(),

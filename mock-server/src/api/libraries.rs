@@ -476,7 +476,7 @@ impl Emulator {
 
     /// The rules that make installs fail.
     pub fn library_failures(&self) -> Vec<LibraryFailure> {
-        self.inner.state.write().libraries.failures.clone()
+        self.inner.state.read().libraries.failures.clone()
     }
 
     /// Forget every library failure rule.
@@ -486,7 +486,7 @@ impl Emulator {
 
     /// The library install step delays in force.
     pub fn library_delays(&self) -> LibraryDelays {
-        self.inner.state.write().libraries.delays
+        self.inner.state.read().libraries.delays
     }
 
     /// Change the library install step delays (installs under way keep their times).

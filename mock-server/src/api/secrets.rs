@@ -1037,7 +1037,7 @@ mod tests {
         assert_eq!(w.admin("GET", "get?scope=s&key=k", json!({})).await.0, 200);
         let journal = serde_json::to_string(&w.emu.journal()).expect("journal");
         assert!(journal.contains("/api/2.0/secrets/put"), "{journal}");
-        let state = format!("{:?}", w.emu.inner.state.write().secrets);
+        let state = format!("{:?}", w.emu.inner.state.read().secrets);
         for text in [&journal, &state] {
             assert!(!text.contains(VALUE) && !text.contains(&encoded), "{text}");
         }
